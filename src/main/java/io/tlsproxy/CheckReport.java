@@ -1,0 +1,72 @@
+package io.tlsproxy;
+
+import io.tlsproxy.config.Durations;
+import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.tls.ClientTls;
+import io.tlsproxy.tls.KeyMaterial;
+import io.tlsproxy.tls.ServerTls;
+import io.tlsproxy.tls.TlsPolicy;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The effective policy of every listener and upstream, as {@code --check} prints it. */
+final class CheckReport {
+
+  private CheckReport() {
+  }
+
+  static String render(Startup.Plan plan) {
+    StringBuilder b = new StringBuilder();
+    for (ListenerSetup s : plan.listeners()) {
+      ListenerConfig c = s.config();
+      b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
+          .append(s.serverTls() != null ? " (TLS)" : " (plaintext)")
+          .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
+      ServerTls st = s.serverTls();
+      if (st != null) {
+        policy(b, "  downstream", st.policy());
+        b.append("    client auth: ").append(st.clientAuth().name().toLowerCase(Locale.ROOT))
+            .append(", client trust: ").append(st.trustSource())
+            .append(", handshake timeout: ").append(Durations.format(c.tls().handshakeTimeout())).append('\n');
+        for (KeyMaterial km : st.certificates()) {
+          b.append("    certificate: ").append(km.leaf().getSubjectX500Principal().getName())
+              .append(" (expires ").append(km.leaf().getNotAfter().toInstant()).append(")\n");
+        }
+      }
+      b.append("  upstream: ").append(c.upstream().endpoints().stream().map(Object::toString)
+              .collect(Collectors.joining(", ")))
+          .append(" (").append(c.upstream().balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+          .append(", connect timeout ").append(Durations.format(c.upstream().connectTimeout())).append(")")
+          .append(s.clientTls() != null ? " TLS" : " plaintext").append('\n');
+      ClientTls ct = s.clientTls();
+      if (ct != null) {
+        policy(b, "  upstream", ct.policy());
+        b.append("    server name: ").append(ct.serverName() == null ? "(endpoint host)" : ct.serverName())
+            .append(", trust: ").append(ct.trustSource())
+            .append(", hostname verified: ").append(ct.verifiesPeer() ? "yes" : "NO")
+            .append(", client certificate: ").append(ct.clientCertificate() == null ? "none"
+                : ct.clientCertificate().leaf().getSubjectX500Principal().getName()).append('\n');
+      }
+    }
+    for (String w : plan.warnings()) {
+      b.append("WARNING: ").append(w).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static void policy(StringBuilder b, String label, TlsPolicy p) {
+    b.append(label).append(" TLS policy ").append(p.profile()).append('\n');
+    b.append("    protocols: ").append(String.join(", ", p.protocols())).append('\n');
+    b.append("    cipher suites (in order): ").append(String.join(", ", p.cipherSuites())).append('\n');
+    b.append("    named groups: ").append(String.join(", ", processGroups(p.namedGroups()))).append('\n');
+    b.append("    alpn: ").append(p.alpn().isEmpty() ? "(none)" : String.join(", ", p.alpn())).append('\n');
+  }
+
+  /** What the JVM actually uses: the process-wide list, which Startup set from the configuration. */
+  private static List<String> processGroups(List<String> configured) {
+    String prop = System.getProperty("jdk.tls.namedGroups");
+    return prop == null ? configured : List.of(prop.split(","));
+  }
+}

@@ -1,0 +1,162 @@
+package io.tlsproxy;
+
+import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.config.ConfigLoader;
+import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.proxy.ProxyServer;
+import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import sun.misc.Signal;
+
+/** Parses the command line, loads the configuration and starts the proxy; nothing else. */
+public final class Main {
+
+  static final int EXIT_OK = 0;
+  static final int EXIT_BUG = 1;
+  static final int EXIT_USAGE = 2;
+
+  private static final String USAGE = """
+      usage: tlsproxy [--config FILE] [--check] [--version] [--help]
+        --config FILE  configuration to run (default conf/tlsproxy.yaml)
+        --check        validate the configuration, print the effective TLS policy, exit
+        --version      print the version
+        --help         print this text
+      """;
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    Logging.configure();
+    int code = run(args, System.out, System.err);
+    if (code != EXIT_OK || isOneShot(args)) {
+      System.exit(code);
+    }
+  }
+
+  private static boolean isOneShot(String[] args) {
+    for (String a : args) {
+      if (a.equals("--check") || a.equals("--version") || a.equals("--help") || a.equals("-h")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs the command; for a server start, returns once the listeners are bound. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    Path config = Path.of("conf/tlsproxy.yaml");
+    boolean check = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--help", "-h" -> {
+          out.print(USAGE);
+          return EXIT_OK;
+        }
+        case "--version" -> {
+          out.println("tlsproxy " + version());
+          return EXIT_OK;
+        }
+        case "--check" -> check = true;
+        case "--config" -> {
+          if (i + 1 >= args.length) {
+            err.println("--config: missing FILE; usage: tlsproxy --config FILE");
+            return EXIT_USAGE;
+          }
+          config = Path.of(args[++i]);
+        }
+        default -> {
+          err.println(args[i] + ": unknown argument; run tlsproxy --help");
+          return EXIT_USAGE;
+        }
+      }
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      ProxyConfig cfg = ConfigLoader.load(vertx, config, System.getenv());
+      Startup.Plan plan = Startup.prepare(cfg, Clock.systemUTC());
+      if (check) {
+        out.print(CheckReport.render(plan));
+        out.println(config + ": OK");
+        vertx.close();
+        return EXIT_OK;
+      }
+      Logger log = Logger.getLogger("tlsproxy");
+      plan.warnings().forEach(log::warning);
+      ProxyServer server = ProxyServer.start(vertx, plan.listeners())
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      for (ListenerSetup s : plan.listeners()) {
+        log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
+            + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
+            + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
+      }
+      installShutdown(vertx, server, cfg);
+      log.info("tlsproxy " + version() + " started");
+      return EXIT_OK;
+    } catch (ConfigException e) {
+      e.problems().forEach(err::println);
+      if (e.problems().size() > 1) {
+        err.println(e.problems().size() + " problems in " + config);
+      }
+      vertx.close();
+      return EXIT_USAGE;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof ConfigException ce) {
+        ce.problems().forEach(err::println);
+        vertx.close();
+        return EXIT_USAGE;
+      }
+      return bug(err, vertx, e.getCause());
+    } catch (Exception e) {
+      return bug(err, vertx, e);
+    }
+  }
+
+  private static int bug(PrintStream err, Vertx vertx, Throwable e) {
+    err.println("tlsproxy failed to start: " + e);
+    Logger.getLogger("tlsproxy").log(Level.FINE, "start-up failure", e);
+    vertx.close();
+    return EXIT_BUG;
+  }
+
+  /**
+   * SIGTERM and SIGINT drain: stop accepting, let connections finish for up to drainTimeout, then exit 0. A
+   * handler rather than a shutdown hook, because a hook cannot choose the exit status.
+   */
+  private static void installShutdown(Vertx vertx, ProxyServer server, ProxyConfig cfg) {
+    CountDownLatch once = new CountDownLatch(1);
+    sun.misc.SignalHandler handler = sig -> {
+      if (once.getCount() == 0) {
+        return;
+      }
+      once.countDown();
+      Logger log = Logger.getLogger("tlsproxy");
+      log.info("SIG" + sig.getName() + ": draining, open connections: " + server.connections().size()
+          + ", up to " + cfg.shutdown().drainTimeout().toMillis() + " ms");
+      try {
+        server.drain(cfg.shutdown().drainTimeout()).toCompletionStage().toCompletableFuture()
+            .get(cfg.shutdown().drainTimeout().toMillis() + 15_000, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warning("drain did not finish cleanly: " + e);
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+          .exceptionally(t -> null).join();
+      log.info("stopped");
+      System.exit(EXIT_OK);
+    };
+    Signal.handle(new Signal("TERM"), handler);
+    Signal.handle(new Signal("INT"), handler);
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,112 @@
+package io.tlsproxy;
+
+import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.config.PolicyConfig;
+import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.tls.ClientTls;
+import io.tlsproxy.tls.PolicyResolver;
+import io.tlsproxy.tls.ServerTls;
+import io.tlsproxy.tls.TlsFactory;
+import java.security.Security;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a loaded configuration into listeners ready to run: applies the few TLS settings the JDK only has per
+ * process, then builds every listener's and upstream's TLS contexts. All problems are collected at once.
+ */
+public final class Startup {
+
+  /** What start-up produced: the listeners, and the weaker-than-default choices to warn about. */
+  public record Plan(List<ListenerSetup> listeners, List<String> warnings) {
+  }
+
+  private Startup() {
+  }
+
+  public static Plan prepare(ProxyConfig config, Clock clock) {
+    ConfigProblems problems = new ConfigProblems();
+    List<String> warnings = new ArrayList<>();
+    applyProcessWideTls(config, problems, warnings);
+    TlsFactory factory = new TlsFactory(new PolicyResolver(), clock);
+    List<ListenerSetup> setups = new ArrayList<>();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig l = config.listeners().get(i);
+      ServerTls server = l.tls() == null ? null : factory.server(l.tls(), problems);
+      ClientTls client = l.upstream().tls() == null ? null : factory.client(l.upstream().tls(), problems);
+      String key = "listeners[" + i + "]";
+      if (l.upstream().tls() != null && l.upstream().tls().insecureSkipVerify()) {
+        warnings.add(key + ".upstream.tls: insecureSkipVerify is true: upstream certificates are NOT verified");
+      }
+      if (server != null && server.policy().weakened()) {
+        warnings.add(key + ".tls: policy '" + server.policy().profile() + "' allows protocols or suites weaker "
+            + "than the intermediate profile: " + server.policy().protocols());
+      }
+      if (client != null && client.policy().weakened()) {
+        warnings.add(key + ".upstream.tls: policy '" + client.policy().profile() + "' allows protocols or "
+            + "suites weaker than the intermediate profile: " + client.policy().protocols());
+      }
+      setups.add(new ListenerSetup(l, server, client));
+    }
+    problems.throwIfAny();
+    return new Plan(List.copyOf(setups), List.copyOf(warnings));
+  }
+
+  /**
+   * On Java 17 the JDK engine takes named groups from one system property for the whole process
+   * (SSLParameters#setNamedGroups arrived in Java 20), and TLS 1.0/1.1 are disabled in java.security. Both must
+   * be set before the first TLS use, so they are decided here, once.
+   */
+  private static void applyProcessWideTls(ProxyConfig config, ConfigProblems problems, List<String> warnings) {
+    List<PolicyConfig> policies = new ArrayList<>();
+    for (ListenerConfig l : config.listeners()) {
+      if (l.tls() != null) {
+        policies.add(l.tls().policy());
+      }
+      if (l.upstream() != null && l.upstream().tls() != null) {
+        policies.add(l.upstream().tls().policy());
+      }
+    }
+    List<String> groups = null;
+    String groupsPath = null;
+    boolean legacy = false;
+    for (PolicyConfig p : policies) {
+      legacy |= p.profile().trim().equalsIgnoreCase("legacy");
+      if (p.namedGroups().isEmpty()) {
+        continue;
+      }
+      List<String> these = p.namedGroups().stream().map(PolicyResolver::canonicalGroup).toList();
+      if (these.contains(null)) {
+        continue; // the resolver reports the unknown name
+      }
+      if (groups == null) {
+        groups = these;
+        groupsPath = p.path() + ".namedGroups";
+      } else if (!groups.equals(these)) {
+        problems.add(p.path() + ".namedGroups", "differs from " + groupsPath + "; the JDK engine on Java 17 uses "
+            + "one list of groups for the whole process, so give every namedGroups the same list");
+      }
+    }
+    if (System.getProperty("jdk.tls.namedGroups") == null) {
+      System.setProperty("jdk.tls.namedGroups", String.join(",",
+          groups != null ? groups : List.of("x25519", "secp256r1", "secp384r1")));
+    }
+    if (legacy) {
+      String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+      if (disabled != null) {
+        String kept = Arrays.stream(disabled.split(","))
+            .map(String::trim)
+            .filter(s -> !s.equals("TLSv1") && !s.equals("TLSv1.1"))
+            .collect(Collectors.joining(", "));
+        Security.setProperty("jdk.tls.disabledAlgorithms", kept);
+      }
+      warnings.add("policy legacy is in use: TLS 1.0 and 1.1 are re-enabled in this JVM for the sections that "
+          + "name it");
+    }
+  }
+}

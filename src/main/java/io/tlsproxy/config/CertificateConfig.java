@@ -1,0 +1,22 @@
+package io.tlsproxy.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A certificate with its key: either PEM files ({@code cert} + {@code key}) or a PKCS#12 {@code keystore}.
+ *
+ * @param password    for the keystore or an encrypted PEM key; never logged
+ * @param serverNames SNI names this certificate answers; empty means the certificate's own DNS names
+ * @param path        the key path of this entry, for messages about the material
+ */
+public record CertificateConfig(Path cert, Path key, Path keystore, String password, List<String> serverNames,
+                                String path) {
+
+  @Override
+  public String toString() {
+    // The password must never reach a log line.
+    return "CertificateConfig[cert=" + cert + ", key=" + key + ", keystore=" + keystore + ", serverNames="
+        + serverNames + "]";
+  }
+}

@@ -1,0 +1,23 @@
+package io.tlsproxy.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * TLS originated towards an upstream. Certificates and host names are verified unless
+ * {@code insecureSkipVerify} is set, which is logged as a warning at every start.
+ *
+ * @param serverName sent as SNI and verified against the upstream's certificate; null means the endpoint's host
+ * @param ca         trusted CAs; null means the JVM's trust store
+ * @param cert       client certificate for mutual TLS; null for none
+ */
+public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
+                              PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
+                              String path) {
+
+  @Override
+  public String toString() {
+    return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
+        + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + "]";
+  }
+}

@@ -1,0 +1,256 @@
+package io.tlsproxy.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * One mapping of the configuration with its key path. Reading a key records a problem instead of throwing, so
+ * that a whole file is checked in one pass; the returned value is then a harmless default.
+ */
+final class ConfigNode {
+
+  private final JsonObject json;
+  private final String path;
+  private final ConfigProblems problems;
+  private final Map<String, String> env;
+
+  ConfigNode(JsonObject json, String path, ConfigProblems problems, Map<String, String> env) {
+    this.json = json;
+    this.path = path;
+    this.problems = problems;
+    this.env = env;
+  }
+
+  String path() {
+    return path;
+  }
+
+  String path(String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  void problem(String key, String message) {
+    problems.add(key == null ? path : path(key), message);
+  }
+
+  boolean has(String key) {
+    return json.containsKey(key) && json.getValue(key) != null;
+  }
+
+  /** Unknown keys are errors: a misspelt key silently ignored is a policy silently not applied. */
+  void allowOnly(String... keys) {
+    Set<String> allowed = new TreeSet<>(Arrays.asList(keys));
+    for (String key : json.fieldNames()) {
+      if (!allowed.contains(key)) {
+        problems.add(path(key), "unknown key; allowed here: " + String.join(", ", allowed));
+      }
+    }
+  }
+
+  String string(String key, String fallback) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (v instanceof JsonObject || v instanceof JsonArray) {
+      problem(key, "expected a single value, not a " + (v instanceof JsonObject ? "mapping" : "list"));
+      return fallback;
+    }
+    return expand(path(key), String.valueOf(v));
+  }
+
+  String requiredString(String key, String what) {
+    String s = string(key, null);
+    if (s == null || s.isBlank()) {
+      if (!has(key)) {
+        problem(key, "missing; set it to " + what);
+      } else {
+        problem(key, "is empty; set it to " + what);
+      }
+      return null;
+    }
+    return s;
+  }
+
+  boolean bool(String key, boolean fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> {
+        problem(key, "expected true or false, got '" + s + "'");
+        yield fallback;
+      }
+    };
+  }
+
+  Duration duration(String key, Duration fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    try {
+      return Durations.parse(s);
+    } catch (IllegalArgumentException e) {
+      problem(key, e.getMessage());
+      return fallback;
+    }
+  }
+
+  HostPort hostPort(String key, HostPort fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      if (fallback == null) {
+        problem(key, "missing; set it to host:port, e.g. 127.0.0.1:8443");
+      }
+      return fallback;
+    }
+    try {
+      return HostPort.parse(s);
+    } catch (IllegalArgumentException e) {
+      problem(key, e.getMessage());
+      return fallback;
+    }
+  }
+
+  Path file(String key) {
+    String s = string(key, null);
+    if (s == null) {
+      return null;
+    }
+    if (s.isBlank()) {
+      problem(key, "is empty; set it to a file path");
+      return null;
+    }
+    return Path.of(s);
+  }
+
+  <E extends Enum<E>> E enumValue(String key, Class<E> type, E fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    String wanted = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equals(wanted)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    }
+    problem(key, "unknown value '" + s + "'; use one of " + String.join(", ", names));
+    return fallback;
+  }
+
+  List<String> strings(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray array)) {
+      problem(key, "expected a list, e.g. [a, b]");
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object item = array.getValue(i);
+      String itemPath = path(key) + "[" + i + "]";
+      if (item == null || item instanceof JsonObject || item instanceof JsonArray) {
+        problems.add(itemPath, "expected a single value");
+      } else {
+        out.add(expand(itemPath, String.valueOf(item)));
+      }
+    }
+    return out;
+  }
+
+  ConfigNode child(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof JsonObject obj)) {
+      problem(key, "expected a mapping of keys");
+      return null;
+    }
+    return new ConfigNode(obj, path(key), problems, env);
+  }
+
+  /** Reads a list of mappings, each through {@code reader}; bad entries are reported and skipped. */
+  <T> List<T> children(String key, Function<ConfigNode, T> reader) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray array)) {
+      problem(key, "expected a list of mappings");
+      return List.of();
+    }
+    List<T> out = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object item = array.getValue(i);
+      String itemPath = path(key) + "[" + i + "]";
+      if (!(item instanceof JsonObject obj)) {
+        problems.add(itemPath, "expected a mapping of keys");
+        continue;
+      }
+      T t = reader.apply(new ConfigNode(obj, itemPath, problems, env));
+      if (t != null) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Expands {@code ${VAR}} and {@code ${VAR:-default}} from the environment. */
+  private String expand(String keyPath, String value) {
+    if (value.indexOf("${") < 0) {
+      return value;
+    }
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (i < value.length()) {
+      int start = value.indexOf("${", i);
+      if (start < 0) {
+        out.append(value, i, value.length());
+        break;
+      }
+      int end = value.indexOf('}', start);
+      if (end < 0) {
+        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}");
+        return value;
+      }
+      out.append(value, i, start);
+      String expr = value.substring(start + 2, end);
+      int dflt = expr.indexOf(":-");
+      String name = dflt >= 0 ? expr.substring(0, dflt) : expr;
+      String resolved = env.get(name);
+      if (resolved == null && dflt >= 0) {
+        resolved = expr.substring(dflt + 2);
+      }
+      if (resolved == null) {
+        problems.add(keyPath, "environment variable " + name + " is not set; export it or write ${" + name
+            + ":-default}");
+        resolved = "";
+      }
+      out.append(resolved);
+      i = end + 1;
+    }
+    return out.toString();
+  }
+}

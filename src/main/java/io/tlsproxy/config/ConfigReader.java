@@ -1,0 +1,173 @@
+package io.tlsproxy.config;
+
+import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
+import io.tlsproxy.config.UpstreamConfig.Balance;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the parsed YAML tree into {@link ProxyConfig}, checking structure and values. Every problem found is
+ * collected; the result is returned only when there is none.
+ */
+public final class ConfigReader {
+
+  private static final Pattern NAME = Pattern.compile("[a-z0-9-]+");
+
+  private final Map<String, String> env;
+
+  public ConfigReader(Map<String, String> env) {
+    this.env = env;
+  }
+
+  public ProxyConfig read(JsonObject root) {
+    ConfigProblems problems = new ConfigProblems();
+    ConfigNode node = new ConfigNode(root, "", problems, env);
+    node.allowOnly("admin", "listeners", "shutdown");
+
+    AdminConfig admin = new AdminConfig(AdminConfig.DEFAULT_LISTEN);
+    ConfigNode adminNode = node.child("admin");
+    if (adminNode != null) {
+      adminNode.allowOnly("listen");
+      admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN));
+    }
+
+    ShutdownConfig shutdown = new ShutdownConfig(ShutdownConfig.DEFAULT_DRAIN_TIMEOUT);
+    ConfigNode shutdownNode = node.child("shutdown");
+    if (shutdownNode != null) {
+      shutdownNode.allowOnly("drainTimeout");
+      shutdown = new ShutdownConfig(shutdownNode.duration("drainTimeout", ShutdownConfig.DEFAULT_DRAIN_TIMEOUT));
+    }
+
+    if (!node.has("listeners")) {
+      node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
+    }
+    List<ListenerConfig> listeners = node.children("listeners", this::listener);
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < listeners.size(); i++) {
+      String name = listeners.get(i).name();
+      if (name != null && !names.add(name)) {
+        problems.add("listeners[" + i + "].name", "duplicate listener name '" + name + "'; names must be unique");
+      }
+    }
+    problems.throwIfAny();
+    return new ProxyConfig(admin, listeners, shutdown);
+  }
+
+  private ListenerConfig listener(ConfigNode n) {
+    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout");
+    String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
+    if (name != null && !NAME.matcher(name).matches()) {
+      n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
+    }
+    HostPort listen = n.hostPort("listen", null);
+    ConfigNode tlsNode = n.child("tls");
+    ServerTlsConfig tls = tlsNode == null ? null : serverTls(tlsNode);
+    ConfigNode upNode = n.child("upstream");
+    UpstreamConfig upstream = null;
+    if (upNode == null) {
+      n.problem("upstream", "missing; set upstream.endpoints to where connections go, e.g. [127.0.0.1:8080]");
+    } else {
+      upstream = upstream(upNode);
+    }
+    Duration idle = nonNegative(n, "idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
+    return new ListenerConfig(name, listen, tls, upstream, idle);
+  }
+
+  private ServerTlsConfig serverTls(ConfigNode n) {
+    n.allowOnly("certificates", "policy", "protocols", "cipherSuites", "namedGroups", "alpn", "clientAuth",
+        "clientCa", "handshakeTimeout");
+    if (!n.has("certificates")) {
+      n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
+    }
+    List<CertificateConfig> certs = n.children("certificates", this::certificate);
+    ClientAuth clientAuth = n.enumValue("clientAuth", ClientAuth.class, ClientAuth.NONE);
+    var clientCa = n.file("clientCa");
+    if (clientAuth != ClientAuth.NONE && clientCa == null) {
+      n.problem("clientCa", "missing; clientAuth " + clientAuth.name().toLowerCase()
+          + " needs the CA that signs client certificates");
+    }
+    Duration timeout = positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT);
+    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout);
+  }
+
+  private CertificateConfig certificate(ConfigNode n) {
+    n.allowOnly("cert", "key", "keystore", "password", "serverNames");
+    var cert = n.file("cert");
+    var key = n.file("key");
+    var keystore = n.file("keystore");
+    if (keystore != null && (cert != null || key != null)) {
+      n.problem(null, "give either cert and key (PEM) or keystore (PKCS#12), not both");
+    } else if (keystore == null) {
+      if (cert == null) {
+        n.problem("cert", "missing; set it to a PEM certificate chain, leaf first (or use keystore)");
+      }
+      if (key == null) {
+        n.problem("key", "missing; set it to the PEM private key of the certificate");
+      }
+    }
+    return new CertificateConfig(cert, key, keystore, n.string("password", null), n.strings("serverNames"),
+        n.path());
+  }
+
+  private PolicyConfig policy(ConfigNode n) {
+    return new PolicyConfig(n.string("policy", PolicyConfig.DEFAULT_PROFILE), n.strings("protocols"),
+        n.strings("cipherSuites"), n.strings("namedGroups"), n.strings("alpn"), n.path());
+  }
+
+  private UpstreamConfig upstream(ConfigNode n) {
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls");
+    List<HostPort> endpoints = new java.util.ArrayList<>();
+    List<String> raw = n.strings("endpoints");
+    for (int i = 0; i < raw.size(); i++) {
+      try {
+        HostPort hp = HostPort.parse(raw.get(i));
+        if (hp.port() == 0) {
+          n.problem("endpoints[" + i + "]", "port 0 cannot be dialled; give the upstream's real port");
+        }
+        endpoints.add(hp);
+      } catch (IllegalArgumentException e) {
+        n.problem("endpoints[" + i + "]", e.getMessage());
+      }
+    }
+    if (raw.isEmpty()) {
+      n.problem("endpoints", "missing or empty; list at least one host:port, e.g. [127.0.0.1:8080]");
+    }
+    Balance balance = n.enumValue("balance", Balance.class, Balance.FAILOVER);
+    Duration connectTimeout = positive(n, "connectTimeout", UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
+    ConfigNode tlsNode = n.child("tls");
+    return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
+        tlsNode == null ? null : clientTls(tlsNode));
+  }
+
+  private ClientTlsConfig clientTls(ConfigNode n) {
+    n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "protocols", "cipherSuites",
+        "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout");
+    var cert = n.file("cert");
+    var key = n.file("key");
+    if ((cert == null) != (key == null)) {
+      n.problem(cert == null ? "cert" : "key", "missing; a client certificate needs both cert and key");
+    }
+    String serverName = n.string("serverName", null);
+    return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, n.file("ca"),
+        cert, key, n.string("password", null), policy(n), n.bool("insecureSkipVerify", false),
+        positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path());
+  }
+
+  private static Duration positive(ConfigNode n, String key, Duration fallback) {
+    Duration d = n.duration(key, fallback);
+    if (d.isZero()) {
+      n.problem(key, "must be greater than 0; a missing limit would let a stuck peer hold a connection forever");
+      return fallback;
+    }
+    return d;
+  }
+
+  private static Duration nonNegative(ConfigNode n, String key, Duration fallback) {
+    return n.duration(key, fallback);
+  }
+}

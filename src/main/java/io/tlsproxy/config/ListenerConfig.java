@@ -1,0 +1,14 @@
+package io.tlsproxy.config;
+
+import java.time.Duration;
+
+/**
+ * One listening port and where its bytes go.
+ *
+ * @param tls         present when the listener terminates TLS; null for a plaintext listener
+ * @param idleTimeout close a connection after this long without a byte either way; zero means never
+ */
+public record ListenerConfig(String name, HostPort listen, ServerTlsConfig tls, UpstreamConfig upstream,
+                             Duration idleTimeout) {
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+}

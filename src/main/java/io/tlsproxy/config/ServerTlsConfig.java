@@ -1,0 +1,19 @@
+package io.tlsproxy.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * TLS accepted by a listener.
+ *
+ * @param certificates the first one is served to clients that send no SNI or an unknown name
+ * @param clientCa     trust for client certificates; null when {@code clientAuth} is none
+ */
+public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
+                              Path clientCa, Duration handshakeTimeout) {
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Whether clients must, may or must not present a certificate. */
+  public enum ClientAuth { NONE, OPTIONAL, REQUIRED }
+}

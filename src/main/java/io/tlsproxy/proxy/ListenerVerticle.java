@@ -1,0 +1,65 @@
+package io.tlsproxy.proxy;
+
+import io.tlsproxy.config.ListenerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. */
+final class ListenerVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
+
+  private final ListenerSetup setup;
+  private final ConnectionTracker tracker;
+  private NetServer server;
+  private NetClient client;
+
+  ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker) {
+    this.setup = setup;
+    this.tracker = tracker;
+  }
+
+  int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    ListenerConfig cfg = setup.config();
+    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP.
+    client = vertx.createNetClient(new NetClientOptions()
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.upstream().connectTimeout().toMillis()))
+        .setTcpNoDelay(true));
+    ListenerRuntime runtime = new ListenerRuntime(setup, client, tracker);
+    server = vertx.createNetServer(new NetServerOptions()
+        .setHost(cfg.listen().host())
+        .setPort(cfg.listen().port())
+        .setTcpNoDelay(true)
+        .setReuseAddress(true));
+    server.connectHandler(socket -> {
+      ProxyConnection c = new ProxyConnection(runtime, ListenerRuntime.channelOf(socket));
+      tracker.add(c);
+      c.start();
+    });
+    server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
+    return server.listen();
+  }
+
+  /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
+  Future<Void> shutdown(java.time.Duration grace) {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(server == null ? Future.succeededFuture() : server.close(),
+        client == null ? Future.succeededFuture() : client.close());
+  }
+}

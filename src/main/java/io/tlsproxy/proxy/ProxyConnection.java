@@ -1,0 +1,374 @@
+package io.tlsproxy.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tlsproxy.config.HostPort;
+import io.tlsproxy.tls.HandshakeFailure;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * One client connection and its upstream: the handshake, the dial with failover, the relay between the two
+ * legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's event loop,
+ * which the upstream channel shares, so no state here needs a lock.
+ */
+final class ProxyConnection {
+
+  private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
+
+  private final ListenerRuntime listener;
+  private final Channel down;
+  private final RelayLeg downLeg;
+  private final long startNanos = System.nanoTime();
+  private final ConnectionLogLine log;
+
+  private Channel up;
+  private RelayLeg upLeg;
+  private List<HostPort> endpoints;
+  private int endpointIndex;
+  private HostPort endpoint;
+  private String lastDialError;
+
+  private boolean downHandshaken;
+  private boolean relaying;
+  private boolean closing;
+  private boolean finished;
+  private boolean downOutputShut;
+  private boolean upOutputShut;
+  private long lastActivity = startNanos;
+  private ScheduledFuture<?> handshakeTimer;
+  private ScheduledFuture<?> idleTimer;
+
+  ProxyConnection(ListenerRuntime listener, Channel down) {
+    this.listener = listener;
+    this.down = down;
+    this.downLeg = new RelayLeg(this);
+    this.log = new ConnectionLogLine(listener.name(), String.valueOf(down.remoteAddress()));
+  }
+
+  /** Called once, from the listener's connect handler, before the first read. */
+  void start() {
+    down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    listener.install(down, downLeg);
+    if (listener.setup().serverTls() != null) {
+      long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
+      down.pipeline().addFirst("tlsproxy-sni", new SniSelector(listener.setup().serverTls(), ms));
+      handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
+    } else {
+      downLeg.setReading(false);
+      dial();
+    }
+  }
+
+  void touch() {
+    lastActivity = System.nanoTime();
+  }
+
+  void onServerName(String name) {
+    log.serverName(name);
+  }
+
+  /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
+  private Side sideOf(RelayLeg leg) {
+    return leg == downLeg ? Side.DOWNSTREAM : leg == upLeg ? Side.UPSTREAM : null;
+  }
+
+  void onHandshake(RelayLeg leg, Throwable failure) {
+    Side side = sideOf(leg);
+    if (side == null) {
+      return;
+    }
+    if (side == Side.DOWNSTREAM) {
+      cancel(handshakeTimer);
+      if (failure != null) {
+        closeWith("handshake_failed:" + HandshakeFailure.reason(failure), failure);
+        return;
+      }
+      downHandshaken = true;
+      log.downstreamTls(describe(down), peerSubject(down));
+      downLeg.setReading(false);
+      dial();
+    } else if (failure != null) {
+      String reason = HandshakeFailure.reason(failure);
+      dialFailed("tls:" + reason, failure);
+    } else {
+      log.upstreamTls(describe(up), null);
+      startRelay();
+    }
+  }
+
+  private void handshakeTimedOut() {
+    if (!downHandshaken && !closing) {
+      closeWith("handshake_failed:" + HandshakeFailure.TIMEOUT, null);
+    }
+  }
+
+  // ---- dialling ---------------------------------------------------------------------------------------------
+
+  private void dial() {
+    endpoints = listener.endpointOrder();
+    endpointIndex = 0;
+    dialNext();
+  }
+
+  private void dialNext() {
+    if (closing) {
+      return;
+    }
+    if (endpointIndex >= endpoints.size()) {
+      closeWith("upstream_unavailable:" + lastDialError, null);
+      return;
+    }
+    endpoint = endpoints.get(endpointIndex++);
+    listener.client().connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
+      if (ar.failed()) {
+        dialFailed(connectFailureReason(ar.cause()), ar.cause());
+        return;
+      }
+      Channel ch = ListenerRuntime.channelOf(ar.result());
+      if (closing) {
+        ch.close();
+        return;
+      }
+      up = ch;
+      upLeg = new RelayLeg(this);
+      ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+      listener.install(ch, upLeg);
+      log.upstream(endpoint.toString());
+      if (listener.setup().clientTls() != null) {
+        SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
+        ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
+        ch.pipeline().addFirst("tlsproxy-tls", ssl);
+      } else {
+        startRelay();
+      }
+    });
+  }
+
+  private void dialFailed(String reason, Throwable cause) {
+    lastDialError = reason;
+    LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
+    if (up != null) {
+      Channel failed = up;
+      up = null;
+      upLeg = null;
+      failed.close();
+    }
+    dialNext();
+  }
+
+  private static String connectFailureReason(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof io.netty.channel.ConnectTimeoutException || c instanceof java.net.SocketTimeoutException) {
+        return "timeout";
+      }
+      if (c instanceof UnknownHostException) {
+        return "dns";
+      }
+      if (c instanceof ConnectException) {
+        return "refused";
+      }
+    }
+    return "error";
+  }
+
+  // ---- relaying ---------------------------------------------------------------------------------------------
+
+  private void startRelay() {
+    if (closing) {
+      return;
+    }
+    relaying = true;
+    downLeg.link(upLeg);
+    upLeg.link(downLeg);
+    Duration idle = listener.setup().config().idleTimeout();
+    if (!idle.isZero()) {
+      scheduleIdleCheck(idle.toNanos());
+    }
+    // A client that finished sending before the upstream was ready: pass its FIN on now.
+    if (downLeg.inputEnded()) {
+      inputEnded(Side.DOWNSTREAM);
+    }
+  }
+
+  void onInputEnded(RelayLeg leg) {
+    Side side = sideOf(leg);
+    if (side != null) {
+      inputEnded(side);
+    }
+  }
+
+  private void inputEnded(Side side) {
+    if (!relaying) {
+      if (side == Side.DOWNSTREAM && !downHandshaken && listener.setup().serverTls() != null) {
+        closeWith("handshake_failed:" + HandshakeFailure.PEER_CLOSED, null);
+      }
+      return; // remembered by the leg; startRelay passes it on
+    }
+    RelayLeg from = side == Side.DOWNSTREAM ? downLeg : upLeg;
+    RelayLeg to = side == Side.DOWNSTREAM ? upLeg : downLeg;
+    from.setReading(false);
+    // Flush what is queued, then end the other leg's output: close_notify on TLS, then FIN.
+    to.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(to.channel(), side.other()));
+  }
+
+  private void shutdownOutput(Channel ch, Side side) {
+    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      ssl.closeOutbound().addListener(f -> tcpShutdownOutput(ch, side));
+    } else {
+      tcpShutdownOutput(ch, side);
+    }
+  }
+
+  private void tcpShutdownOutput(Channel ch, Side side) {
+    Runnable done = () -> {
+      if (side == Side.DOWNSTREAM) {
+        downOutputShut = true;
+      } else {
+        upOutputShut = true;
+      }
+      if (downOutputShut && upOutputShut) {
+        closeWith("completed", null);
+      }
+    };
+    if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+      duplex.shutdownOutput().addListener(f -> done.run());
+    } else {
+      done.run();
+    }
+  }
+
+  private void scheduleIdleCheck(long idleNanos) {
+    long remaining = idleNanos - (System.nanoTime() - lastActivity);
+    if (remaining <= 0) {
+      closeWith("idle_timeout", null);
+      return;
+    }
+    idleTimer = down.eventLoop().schedule(() -> scheduleIdleCheck(idleNanos), remaining, TimeUnit.NANOSECONDS);
+  }
+
+  // ---- closing ----------------------------------------------------------------------------------------------
+
+  void onInactive(RelayLeg leg) {
+    Side side = sideOf(leg);
+    if (side == null) {
+      return;
+    }
+    if (side == Side.UPSTREAM && !relaying && !closing) {
+      // The upstream closed during its TLS handshake; the handshake event reports why.
+      return;
+    }
+    log.closeReasonIfUnset(side == Side.DOWNSTREAM ? "client_closed" : "upstream_closed");
+    closeBoth();
+    if (!down.isActive() && (up == null || !up.isActive())) {
+      finish();
+    }
+  }
+
+  void onError(RelayLeg leg, Throwable cause) {
+    Side side = sideOf(leg);
+    if (side == null || side == Side.UPSTREAM && !relaying && !closing) {
+      // A failed upstream attempt: its handshake event decides whether the next endpoint is tried.
+      leg.channel().close();
+      return;
+    }
+    if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
+      // The handshake event carries the same failure with its reason; just make sure the channel goes.
+      log.closeReasonIfUnset("handshake_failed:" + HandshakeFailure.reason(cause));
+    } else if (cause instanceof IOException) {
+      log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
+    } else {
+      log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_error");
+      LOG.log(Level.FINE, "listener=" + listener.name() + " " + side + " error", cause);
+    }
+    closing = true;
+    down.close();
+    if (up != null) {
+      up.close();
+    }
+  }
+
+  /** Closes both legs for {@code reason}, flushing what is already queued first. Runs on the event loop. */
+  void closeWith(String reason, Throwable cause) {
+    log.closeReasonIfUnset(reason);
+    if (cause != null) {
+      LOG.log(Level.FINE, "listener=" + listener.name() + " closing: " + reason, cause);
+    }
+    closeBoth();
+  }
+
+  /** From any thread: close this connection (drain timeout, shutdown). */
+  void closeFromOutside(String reason) {
+    down.eventLoop().execute(() -> closeWith(reason, null));
+  }
+
+  private void closeBoth() {
+    if (!closing) {
+      closing = true;
+    }
+    down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    if (up != null) {
+      up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+    if (!down.isOpen() && (up == null || !up.isOpen())) {
+      finish();
+    }
+  }
+
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    cancel(handshakeTimer);
+    cancel(idleTimer);
+    listener.tracker().remove(this);
+    log.bytes(downLeg.bytesIn(), upLeg == null ? 0 : upLeg.bytesIn());
+    log.emit(System.nanoTime() - startNanos);
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  private static String describe(Channel ch) {
+    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return null;
+    }
+    SSLSession s = ssl.engine().getSession();
+    return s.getProtocol() + "/" + s.getCipherSuite();
+  }
+
+  private static String peerSubject(Channel ch) {
+    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return null;
+    }
+    try {
+      Certificate[] certs = ssl.engine().getSession().getPeerCertificates();
+      return certs.length > 0 && certs[0] instanceof X509Certificate x
+          ? x.getSubjectX500Principal().getName() : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+}

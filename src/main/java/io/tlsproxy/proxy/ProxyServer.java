@@ -1,0 +1,105 @@
+package io.tlsproxy.proxy;
+
+import io.tlsproxy.config.ConfigException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** All listeners of a running proxy: start, ports, drain and stop. */
+public final class ProxyServer {
+
+  private static final Duration DRAIN_BACKSTOP = Duration.ofSeconds(5);
+
+  private final Vertx vertx;
+  private final Map<String, ListenerVerticle> listeners;
+  private final List<String> deployments;
+  private final ConnectionTracker tracker;
+
+  private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments,
+                      ConnectionTracker tracker) {
+    this.vertx = vertx;
+    this.listeners = listeners;
+    this.deployments = deployments;
+    this.tracker = tracker;
+  }
+
+  /**
+   * Binds every listener. Fails with a {@link ConfigException} naming the listener's key when a port cannot be
+   * bound; listeners already bound are then closed again.
+   */
+  public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups) {
+    ConnectionTracker tracker = new ConnectionTracker();
+    Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < setups.size(); i++) {
+      ListenerSetup setup = setups.get(i);
+      String key = "listeners[" + i + "].listen";
+      ListenerVerticle v = new ListenerVerticle(setup, tracker);
+      verticles.put(setup.name(), v);
+      chain = chain.compose(x -> vertx.deployVerticle(v)
+          .recover(t -> Future.failedFuture(bindError(key, setup, t)))
+          .map(id -> {
+            ids.add(id);
+            return null;
+          }));
+    }
+    ProxyServer server = new ProxyServer(vertx, verticles, ids, tracker);
+    return chain.map(x -> server).recover(t -> server.close().transform(ignored -> Future.failedFuture(t)));
+  }
+
+  private static Throwable bindError(String key, ListenerSetup setup, Throwable t) {
+    String addr = setup.config().listen().toString();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BindException || String.valueOf(c.getMessage()).contains("Address already in use")) {
+        return new ConfigException(key + ": cannot listen on " + addr + ": address already in use; stop the "
+            + "other process or choose another port");
+      }
+      if (c instanceof java.net.SocketException || c instanceof java.net.UnknownHostException) {
+        return new ConfigException(key + ": cannot listen on " + addr + ": " + c.getMessage());
+      }
+    }
+    return new ConfigException(key + ": cannot listen on " + addr + ": " + t.getMessage());
+  }
+
+  /** The port a listener is bound to (useful when it was configured as 0). */
+  public int port(String listener) {
+    ListenerVerticle v = listeners.get(listener);
+    if (v == null) {
+      throw new IllegalArgumentException("no listener named " + listener);
+    }
+    return v.actualPort();
+  }
+
+  public ConnectionTracker connections() {
+    return tracker;
+  }
+
+  /**
+   * Stops accepting at once, lets open connections finish for up to {@code timeout}, then closes what is left.
+   * Completes when every listener's connections are closed.
+   */
+  public Future<Void> drain(Duration timeout) {
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> tracker.closeAll("drain_timeout"));
+    List<Future<Void>> shutdowns = new ArrayList<>();
+    // Vert.x's own deadline is a backstop behind ours, so that our close reason is the one logged.
+    Duration backstop = timeout.plus(DRAIN_BACKSTOP);
+    listeners.values().forEach(v -> shutdowns.add(v.shutdown(backstop)));
+    return Future.join(shutdowns).onComplete(x -> vertx.cancelTimer(timer)).mapEmpty();
+  }
+
+  /** Undeploys every listener at once; open connections are cut. */
+  public Future<Void> close() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    for (String id : deployments) {
+      undeploys.add(vertx.undeploy(id));
+    }
+    deployments.clear();
+    return Future.join(undeploys).mapEmpty();
+  }
+}

@@ -1,0 +1,150 @@
+package io.tlsproxy.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SniCompletionEvent;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * One leg of a relay, sitting in its channel's pipeline in front of Vert.x's own handler. It forwards every
+ * buffer to the other leg as is (no copy), reads again only while the other leg can take more (Netty's write
+ * watermarks), and turns end-of-input, TLS events and errors into calls on its {@link ProxyConnection}.
+ */
+final class RelayLeg extends ChannelInboundHandlerAdapter {
+
+  static final String NAME = "tlsproxy-relay";
+
+  private final ProxyConnection connection;
+  private ChannelHandlerContext ctx;
+  private RelayLeg peer;
+  /** Bytes read before the other leg exists; bounded because reading stops as soon as one arrives. */
+  private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
+  private boolean inputEnded;
+  private long bytesIn;
+
+  RelayLeg(ProxyConnection connection) {
+    this.connection = connection;
+  }
+
+  Channel channel() {
+    return ctx.channel();
+  }
+
+  long bytesIn() {
+    return bytesIn;
+  }
+
+  boolean inputEnded() {
+    return inputEnded;
+  }
+
+  /** Joins this leg to {@code other}: what was read so far is written there, then reading starts. */
+  void link(RelayLeg other) {
+    this.peer = other;
+    boolean wrote = false;
+    while (!pending.isEmpty()) {
+      other.ctx.write(pending.poll(), other.ctx.voidPromise());
+      wrote = true;
+    }
+    if (wrote) {
+      other.ctx.flush();
+    }
+    if (!inputEnded) {
+      setReading(other.channel().isWritable());
+    }
+  }
+
+  void setReading(boolean on) {
+    ctx.channel().config().setAutoRead(on);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releasePending();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    bytesIn += buf.readableBytes();
+    connection.touch();
+    RelayLeg to = peer;
+    if (to == null) {
+      pending.add(buf);
+      setReading(false);
+      return;
+    }
+    to.ctx.write(buf, to.ctx.voidPromise());
+    if (!to.channel().isWritable()) {
+      setReading(false);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    RelayLeg to = peer;
+    if (to != null) {
+      to.ctx.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    RelayLeg from = peer;
+    if (from != null && !from.inputEnded && ctx.channel().isWritable()) {
+      from.setReading(true);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof SslHandshakeCompletionEvent e) {
+      connection.onHandshake(this, e.cause());
+    } else if (evt instanceof SniCompletionEvent e) {
+      connection.onServerName(e.hostname());
+    } else if (evt == ChannelInputShutdownEvent.INSTANCE
+        || evt instanceof SslCloseCompletionEvent e && e.isSuccess()) {
+      // FIN, or TLS close_notify: this side has finished sending. The other direction keeps flowing.
+      if (!inputEnded) {
+        inputEnded = true;
+        connection.onInputEnded(this);
+      }
+    }
+    // Other events (idle, channel input shutdown read complete) are of no use to the relay. Not passed on:
+    // Vert.x's handler would act on some of them.
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    releasePending();
+    connection.onInactive(this);
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    connection.onError(this, cause);
+  }
+
+  private void releasePending() {
+    ByteBuf b;
+    while ((b = pending.poll()) != null) {
+      b.release();
+    }
+  }
+}

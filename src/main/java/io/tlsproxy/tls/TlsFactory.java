@@ -1,0 +1,262 @@
+package io.tlsproxy.tls;
+
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.DelegatingSslContext;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.NetUtil;
+import io.tlsproxy.config.CertificateConfig;
+import io.tlsproxy.config.ClientTlsConfig;
+import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.ServerTlsConfig;
+import java.nio.file.Path;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Builds the SSL contexts of listeners and upstreams from configuration, checking all the material first. The
+ * same code runs for {@code --check} and at start, so a file that passes the check is a file that serves.
+ */
+public final class TlsFactory {
+
+  private final PolicyResolver resolver;
+  private final Clock clock;
+
+  public TlsFactory(PolicyResolver resolver, Clock clock) {
+    this.resolver = resolver;
+    this.clock = clock;
+  }
+
+  /** The server side of a listener, or null with the reasons added to {@code problems}. */
+  public ServerTls server(ServerTlsConfig config, ConfigProblems problems) {
+    int before = problems.size();
+    TlsPolicy policy = resolver.resolve(config.policy(), problems);
+    String tlsPath = config.policy().path();
+    TrustManagerFactory clientTrust = null;
+    if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null) {
+      clientTrust = trust(config.clientCa(), tlsPath + ".clientCa", problems);
+    }
+    List<KeyMaterial> loaded = new ArrayList<>();
+    List<List<String>> names = new ArrayList<>();
+    for (CertificateConfig cert : config.certificates()) {
+      KeyMaterial km = keyMaterial(cert, problems);
+      if (km != null) {
+        loaded.add(km);
+        names.add(cert.serverNames().isEmpty() ? dnsNames(km.leaf()) : cert.serverNames());
+      }
+    }
+    if (problems.size() > before || loaded.isEmpty()) {
+      return null;
+    }
+    List<Map.Entry<List<String>, SslContext>> entries = new ArrayList<>();
+    for (int i = 0; i < loaded.size(); i++) {
+      KeyMaterial km = loaded.get(i);
+      try {
+        SslContextBuilder b = SslContextBuilder.forServer(km.key(), km.chainArray());
+        configure(b, policy, false);
+        if (clientTrust != null) {
+          b.trustManager(clientTrust).clientAuth(config.clientAuth() == ServerTlsConfig.ClientAuth.REQUIRED
+              ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+        }
+        entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(b.build())));
+      } catch (SSLException | RuntimeException e) {
+        problems.add(config.certificates().get(i).path(), "cannot build a TLS context: " + e.getMessage());
+      }
+    }
+    if (problems.size() > before) {
+      return null;
+    }
+    return new ServerTls(ServerNameMatcher.of(entries, entries.get(0).getValue()), policy, config.clientAuth(),
+        List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString());
+  }
+
+  /** The client side towards an upstream, or null with the reasons added to {@code problems}. */
+  public ClientTls client(ClientTlsConfig config, ConfigProblems problems) {
+    int before = problems.size();
+    TlsPolicy policy = resolver.resolve(config.policy(), problems);
+    String path = config.path();
+    TrustManagerFactory trust;
+    String trustSource;
+    if (config.insecureSkipVerify()) {
+      trust = InsecureTrustManagerFactory.INSTANCE;
+      trustSource = "NONE (insecureSkipVerify)";
+    } else if (config.ca() != null) {
+      trust = trust(config.ca(), path + ".ca", problems);
+      trustSource = config.ca().toString();
+    } else {
+      trust = null;
+      trustSource = "JVM default trust store";
+    }
+    KeyMaterial clientCert = null;
+    if (config.cert() != null && config.key() != null) {
+      clientCert = pem(config.cert(), config.key(), config.password(), path + ".cert", path + ".key", problems);
+    }
+    if (problems.size() > before) {
+      return null;
+    }
+    try {
+      SslContextBuilder b = SslContextBuilder.forClient();
+      if (trust != null) {
+        b.trustManager(trust);
+      }
+      if (clientCert != null) {
+        b.keyManager(clientCert.key(), clientCert.chainArray());
+      }
+      configure(b, policy, true);
+      boolean verify = !config.insecureSkipVerify();
+      SslContext ctx = new ClientContext(b.build(), config.serverName(), verify);
+      return new ClientTls(ctx, policy, config.serverName(), verify, trustSource, clientCert);
+    } catch (SSLException | RuntimeException e) {
+      problems.add(path, "cannot build a TLS context: " + e.getMessage());
+      return null;
+    }
+  }
+
+  private static void configure(SslContextBuilder b, TlsPolicy policy, boolean client) {
+    b.sslProvider(SslProvider.JDK)
+        .protocols(policy.protocols())
+        // Identity filter: keep exactly the configured suites, in the configured order.
+        .ciphers(policy.cipherSuites(), IdentityCipherSuiteFilter.INSTANCE);
+    if (!policy.alpn().isEmpty()) {
+      b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+          // A server refuses a client whose offer it cannot meet (RFC 7301 section 3.2); a client accepts a
+          // server that picks none, as that server may predate ALPN.
+          client ? ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE
+              : ApplicationProtocolConfig.SelectorFailureBehavior.FATAL_ALERT,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          policy.alpn()));
+    }
+  }
+
+  private KeyMaterial keyMaterial(CertificateConfig cert, ConfigProblems problems) {
+    if (cert.keystore() != null) {
+      try {
+        KeyMaterial km = MaterialLoader.loadPkcs12(cert.keystore(), cert.password());
+        MaterialLoader.checkValidity(km.leaf(), cert.keystore(), clock.instant());
+        return km;
+      } catch (MaterialException e) {
+        problems.add(cert.path() + ".keystore", e.getMessage());
+        return null;
+      }
+    }
+    if (cert.cert() == null || cert.key() == null) {
+      return null;
+    }
+    return pem(cert.cert(), cert.key(), cert.password(), cert.path() + ".cert", cert.path() + ".key", problems);
+  }
+
+  private KeyMaterial pem(Path certFile, Path keyFile, String password, String certPath, String keyPath,
+                          ConfigProblems problems) {
+    List<X509Certificate> chain = null;
+    try {
+      chain = MaterialLoader.readCertificates(certFile);
+      MaterialLoader.checkValidity(chain.get(0), certFile, clock.instant());
+    } catch (MaterialException e) {
+      problems.add(certPath, e.getMessage());
+    }
+    java.security.PrivateKey key = null;
+    try {
+      key = MaterialLoader.readPrivateKey(keyFile, password);
+    } catch (MaterialException e) {
+      problems.add(keyPath, e.getMessage());
+    }
+    if (chain == null || key == null) {
+      return null;
+    }
+    try {
+      MaterialLoader.checkPair(key, chain.get(0), keyFile, certFile);
+    } catch (MaterialException e) {
+      problems.add(keyPath, e.getMessage());
+      return null;
+    }
+    return new KeyMaterial(key, chain);
+  }
+
+  private static TrustManagerFactory trust(Path file, String path, ConfigProblems problems) {
+    try {
+      return MaterialLoader.trust(file);
+    } catch (MaterialException e) {
+      problems.add(path, e.getMessage());
+      return null;
+    }
+  }
+
+  static List<String> dnsNames(X509Certificate cert) {
+    List<String> out = new ArrayList<>();
+    try {
+      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+      if (sans != null) {
+        for (List<?> san : sans) {
+          if (Integer.valueOf(2).equals(san.get(0))) {
+            out.add((String) san.get(1));
+          }
+        }
+      }
+    } catch (CertificateParsingException e) {
+      // A certificate with unparsable SANs answers no name by SNI; it can still be the default.
+    }
+    return out;
+  }
+
+  /**
+   * Server engines honour the configured suite order: JSSE otherwise lets the client's order win
+   * (SSLParameters#setUseCipherSuitesOrder).
+   */
+  private static final class ServerContext extends DelegatingSslContext {
+    ServerContext(SslContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void initEngine(SSLEngine engine) {
+      SSLParameters p = engine.getSSLParameters();
+      p.setUseCipherSuitesOrder(true);
+      engine.setSSLParameters(p);
+    }
+  }
+
+  /**
+   * Client engines verify the upstream's host name (RFC 2818 rules through "HTTPS" endpoint identification)
+   * and send the server name as SNI, even for names such as "localhost" that JSSE would not send by itself.
+   */
+  private static final class ClientContext extends DelegatingSslContext {
+    private final String serverName;
+    private final boolean verify;
+
+    ClientContext(SslContext ctx, String serverName, boolean verify) {
+      super(ctx);
+      this.serverName = serverName;
+      this.verify = verify;
+    }
+
+    @Override
+    protected void initEngine(SSLEngine engine) {
+      SSLParameters p = engine.getSSLParameters();
+      p.setEndpointIdentificationAlgorithm(verify ? "HTTPS" : null);
+      String sni = serverName != null ? serverName : engine.getPeerHost();
+      if (sni != null && !NetUtil.isValidIpV4Address(sni) && !NetUtil.isValidIpV6Address(sni)) {
+        try {
+          p.setServerNames(List.of(new SNIHostName(sni)));
+        } catch (IllegalArgumentException e) {
+          // Not a valid DNS name: send no SNI rather than fail; verification still applies.
+        }
+      }
+      engine.setSSLParameters(p);
+    }
+  }
+}
