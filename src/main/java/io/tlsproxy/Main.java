@@ -3,7 +3,6 @@ package io.tlsproxy;
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.ProxyConfig;
-import io.tlsproxy.proxy.ListenerSetup;
 import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
@@ -88,17 +87,10 @@ public final class Main {
         vertx.close();
         return EXIT_OK;
       }
-      Logger log = Logger.getLogger("tlsproxy");
-      plan.warnings().forEach(log::warning);
-      ProxyServer server = ProxyServer.start(vertx, plan.listeners())
+      ProxyServer server = Startup.start(vertx, plan)
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      for (ListenerSetup s : plan.listeners()) {
-        log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
-            + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
-            + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
-      }
       installShutdown(vertx, server, cfg);
-      log.info("tlsproxy " + version() + " started");
+      Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started");
       return EXIT_OK;
     } catch (ConfigException e) {
       e.problems().forEach(err::println);

@@ -5,6 +5,9 @@ import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.PolicyConfig;
 import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.proxy.ProxyServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.PolicyResolver;
 import io.tlsproxy.tls.ServerTls;
@@ -14,6 +17,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -27,6 +31,19 @@ public final class Startup {
   }
 
   private Startup() {
+  }
+
+  /** Logs every weaker-than-default choice, binds every listener and logs where each one listens. */
+  public static Future<ProxyServer> start(Vertx vertx, Plan plan) {
+    Logger log = Logger.getLogger("tlsproxy");
+    plan.warnings().forEach(log::warning);
+    return ProxyServer.start(vertx, plan.listeners()).onSuccess(server -> {
+      for (ListenerSetup s : plan.listeners()) {
+        log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
+            + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
+            + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
+      }
+    });
   }
 
   public static Plan prepare(ProxyConfig config, Clock clock) {

@@ -1,0 +1,132 @@
+package io.tlsproxy.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+/** Client-side helpers: plain and TLS sockets to 127.0.0.1 with bounded timeouts, transfers with digests. */
+public final class Clients {
+
+  public static final int TIMEOUT_MS = 20_000;
+
+  private Clients() {
+  }
+
+  public static Socket plain(int port) throws IOException {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+    s.setSoTimeout(TIMEOUT_MS);
+    return s;
+  }
+
+  /**
+   * A TLS socket after its handshake. {@code sni} may be null (no SNI sent); {@code protocols} and
+   * {@code suites} may be null (the JDK defaults).
+   */
+  public static SSLSocket tls(SSLContext ctx, int port, String sni, String[] protocols, String[] suites)
+      throws IOException {
+    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
+    s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+    s.setSoTimeout(TIMEOUT_MS);
+    SSLParameters p = s.getSSLParameters();
+    p.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
+    if (protocols != null) {
+      p.setProtocols(protocols);
+    }
+    if (suites != null) {
+      p.setCipherSuites(suites);
+    }
+    s.setSSLParameters(p);
+    s.startHandshake();
+    return s;
+  }
+
+  public static SSLSocket tls(SSLContext ctx, int port, String sni) throws IOException {
+    return tls(ctx, port, sni, null, null);
+  }
+
+  /** Sends {@code request}, ends the write side, and returns everything read until the peer finishes. */
+  public static byte[] requestReply(Socket s, byte[] request) throws IOException {
+    s.getOutputStream().write(request);
+    s.getOutputStream().flush();
+    s.shutdownOutput();
+    return readAll(s.getInputStream());
+  }
+
+  public static byte[] readAll(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    in.transferTo(out);
+    return out.toByteArray();
+  }
+
+  /** Writes {@code data} and reads exactly as many bytes back. */
+  public static byte[] echo(Socket s, byte[] data) throws IOException {
+    s.getOutputStream().write(data);
+    s.getOutputStream().flush();
+    return s.getInputStream().readNBytes(data.length);
+  }
+
+  /** The SHA-256 of the sent and of the received stream after pushing {@code size} bytes through an echo. */
+  public record Transfer(String sentSha256, String receivedSha256, long received) {
+  }
+
+  /**
+   * Pushes {@code size} pseudo-random bytes through {@code s} towards an echo server while reading the echo
+   * concurrently; ends the write side when done and reads until the peer finishes.
+   */
+  public static Transfer pushThroughEcho(Socket s, long size) throws Exception {
+    CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
+      try {
+        MessageDigest md = sha256();
+        Random r = new Random(size);
+        byte[] buf = new byte[64 * 1024];
+        OutputStream out = s.getOutputStream();
+        long left = size;
+        while (left > 0) {
+          int n = (int) Math.min(buf.length, left);
+          r.nextBytes(buf);
+          out.write(buf, 0, n);
+          md.update(buf, 0, n);
+          left -= n;
+        }
+        out.flush();
+        s.shutdownOutput();
+        return HexFormat.of().formatHex(md.digest());
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    MessageDigest md = sha256();
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[64 * 1024];
+    long total = 0;
+    int n;
+    while ((n = in.read(buf)) > 0) {
+      md.update(buf, 0, n);
+      total += n;
+    }
+    return new Transfer(sent.get(120, TimeUnit.SECONDS), HexFormat.of().formatHex(md.digest()), total);
+  }
+
+  public static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

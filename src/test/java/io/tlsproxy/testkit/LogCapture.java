@@ -1,0 +1,63 @@
+package io.tlsproxy.testkit;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** Captures what tlsproxy logs, so that tests can wait for a connection's closing line or a warning. */
+public final class LogCapture extends Handler implements AutoCloseable {
+
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Logger logger = Logger.getLogger("tlsproxy");
+
+  public LogCapture() {
+    logger.addHandler(this);
+  }
+
+  @Override
+  public void publish(LogRecord r) {
+    lines.add(r.getLevel() + " " + r.getMessage());
+  }
+
+  @Override
+  public void flush() {
+  }
+
+  @Override
+  public void close() {
+    logger.removeHandler(this);
+  }
+
+  public List<String> lines() {
+    return List.copyOf(lines);
+  }
+
+  /** Waits until a line matches, up to {@code timeout}; fails the test with what was logged otherwise. */
+  public String await(Predicate<String> match, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String l : lines) {
+        if (match.test(l)) {
+          return l;
+        }
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new AssertionError("no matching log line within " + timeout + "; logged: " + lines);
+  }
+
+  /** The closing line of the first connection on {@code listener} whose line also contains {@code part}. */
+  public String connectionLine(String listener, String part) {
+    return await(l -> l.contains("connection listener=" + listener + " ") && l.contains(part),
+        Duration.ofSeconds(15));
+  }
+}

@@ -1,0 +1,244 @@
+package io.tlsproxy.testkit;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaMiscPEMGenerator;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
+
+/**
+ * Certificates minted for one test run: CAs, server and client certificates with chosen names and validity,
+ * written as PEM (or PKCS#12) files into a folder of the test's own.
+ */
+public final class TestPki {
+
+  private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
+
+  private final Path dir;
+
+  public TestPki(Path dir) {
+    this.dir = dir;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** A key and certificate, and the files they were written to. */
+  public record Issued(String name, KeyPair keys, X509Certificate cert, List<X509Certificate> chain, Path certFile,
+                       Path keyFile) {
+    public PrivateKey key() {
+      return keys.getPrivate();
+    }
+  }
+
+  /** A self-signed CA. */
+  public Issued ca(String name) {
+    KeyPair kp = ecKey();
+    X500Name subject = new X500Name("CN=" + name);
+    X509Certificate cert = sign(subject, kp, subject, kp.getPrivate(), Instant.now().minus(Duration.ofDays(1)),
+        Instant.now().plus(Duration.ofDays(30)), b -> {
+          b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+          b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        });
+    return write(name, kp, cert, List.of(cert));
+  }
+
+  /** A server certificate for {@code names} (DNS names, or IP addresses) valid now. */
+  public Issued server(Issued ca, String name, String... names) {
+    return leaf(ca, name, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)),
+        KeyPurposeId.id_kp_serverAuth, names);
+  }
+
+  /** A server certificate that expired yesterday. */
+  public Issued expiredServer(Issued ca, String name, String... names) {
+    return leaf(ca, name, Instant.now().minus(Duration.ofDays(10)), Instant.now().minus(Duration.ofDays(1)),
+        KeyPurposeId.id_kp_serverAuth, names);
+  }
+
+  /** A client certificate with common name {@code cn}. */
+  public Issued client(Issued ca, String cn) {
+    return leaf(ca, cn, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)),
+        KeyPurposeId.id_kp_clientAuth, new String[0]);
+  }
+
+  private Issued leaf(Issued ca, String cn, Instant from, Instant to, KeyPurposeId purpose, String[] names) {
+    KeyPair kp = ecKey();
+    X500Name subject = new X500Name("CN=" + cn);
+    X500Name issuer = X500Name.getInstance(ca.cert().getSubjectX500Principal().getEncoded());
+    X509Certificate cert = sign(subject, kp, issuer, ca.key(), from, to, b -> {
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+      if (names.length > 0) {
+        List<GeneralName> gns = new ArrayList<>();
+        for (String n : names) {
+          boolean ip = n.matches("[0-9.]+") || n.contains(":");
+          gns.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
+        }
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(gns.toArray(new GeneralName[0])));
+      }
+    });
+    List<X509Certificate> chain = List.of(cert, ca.cert());
+    return write(cn + "-" + SERIAL.incrementAndGet(), kp, cert, chain);
+  }
+
+  /** Writes {@code issued} as a PKCS#12 keystore protected by {@code password}. */
+  public Path pkcs12(Issued issued, String password) {
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("key", issued.key(), password.toCharArray(),
+          issued.chain().toArray(new X509Certificate[0]));
+      Path file = dir.resolve(issued.name() + ".p12");
+      try (OutputStream out = Files.newOutputStream(file)) {
+        ks.store(out, password.toCharArray());
+      }
+      return file;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A client-side context trusting {@code ca} (or nothing when null), presenting {@code client} if given. */
+  public static SSLContext clientContext(Issued ca, Issued client) {
+    try {
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      if (ca != null) {
+        trust.setCertificateEntry("ca", ca.cert());
+      }
+      tmf.init(trust);
+      KeyManagerFactory kmf = null;
+      if (client != null) {
+        kmf = keyManagers(client);
+      }
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), new SecureRandom());
+      return ctx;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A server-side context presenting {@code server}, requiring clients from {@code clientCa} when given. */
+  public static SSLContext serverContext(Issued server, Issued clientCa) {
+    return clientContext(clientCa, server);
+  }
+
+  private static KeyManagerFactory keyManagers(Issued issued) throws GeneralSecurityException, IOException {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setKeyEntry("key", issued.key(), new char[0], issued.chain().toArray(new X509Certificate[0]));
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, new char[0]);
+    return kmf;
+  }
+
+  private interface Extensions {
+    void add(X509v3CertificateBuilder b) throws IOException;
+  }
+
+  private static X509Certificate sign(X500Name subject, KeyPair kp, X500Name issuer, PrivateKey issuerKey,
+                                      Instant from, Instant to, Extensions ext) {
+    try {
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer,
+          BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(from), Date.from(to), subject, kp.getPublic());
+      b.addExtension(Extension.subjectKeyIdentifier, false,
+          new JcaX509ExtensionUtils().createSubjectKeyIdentifier(kp.getPublic()));
+      ext.add(b);
+      return new JcaX509CertificateConverter().getCertificate(
+          b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static KeyPair ecKey() {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"));
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Issued write(String name, KeyPair kp, X509Certificate cert, List<X509Certificate> chain) {
+    try {
+      Path certFile = dir.resolve(name + ".pem");
+      Path keyFile = dir.resolve(name + "-key.pem");
+      StringWriter certs = new StringWriter();
+      try (JcaPEMWriter w = new JcaPEMWriter(certs)) {
+        for (X509Certificate c : chain) {
+          if (!c.equals(chain.get(0)) && c.getSubjectX500Principal().equals(c.getIssuerX500Principal())
+              && chain.size() > 1) {
+            continue; // a leaf file carries its chain without the self-signed root
+          }
+          w.writeObject(c);
+        }
+      }
+      Files.writeString(certFile, certs.toString());
+      StringWriter key = new StringWriter();
+      try (JcaPEMWriter w = new JcaPEMWriter(key)) {
+        // PKCS#8 ("BEGIN PRIVATE KEY"), the most common form.
+        PemObject pkcs8 = new PemObject("PRIVATE KEY", kp.getPrivate().getEncoded());
+        w.writeObject(pkcs8);
+      }
+      Files.writeString(keyFile, key.toString());
+      return new Issued(name, kp, cert, chain, certFile, keyFile);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes {@code key} in the SEC1 "BEGIN EC PRIVATE KEY" form that openssl ecparam produces. */
+  public Path sec1Key(Issued issued) {
+    try {
+      Path file = dir.resolve(issued.name() + "-sec1.pem");
+      StringWriter out = new StringWriter();
+      try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+        w.writeObject(new JcaMiscPEMGenerator(issued.keys()));
+      }
+      Files.writeString(file, out.toString());
+      return file;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
