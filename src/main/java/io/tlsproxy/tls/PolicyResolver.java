@@ -122,12 +122,12 @@ public final class PolicyResolver {
       for (int i = 0; i < config.cipherSuites().size(); i++) {
         String s = config.cipherSuites().get(i).trim();
         String key = path + ".cipherSuites[" + i + "]";
-        if (!supportedSuites.contains(s)) {
-          problems.add(key, "unknown cipher suite '" + s
-              + "'; use IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_AES_128_GCM_SHA256");
-        } else if (!legacy && isBroken(s)) {
+        if (!legacy && isBroken(s)) {
           problems.add(key, s + " is broken (RC4, 3DES, DES, export, NULL or anonymous) and only allowed with "
               + "policy: legacy");
+        } else if (!supportedSuites.contains(s)) {
+          problems.add(key, "unknown cipher suite '" + s
+              + "'; use IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_AES_128_GCM_SHA256");
         } else if (!chosen.contains(s)) {
           if (!TLS13_SUITES.contains(s) && !TLS12_AEAD_SUITES.contains(s)) {
             weakened = true;
