@@ -1,0 +1,85 @@
+package io.tlsproxy.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
+import io.tlsproxy.config.UpstreamConfig.Balance;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The shipped configuration files are valid and mean what their comments say. */
+class ExampleConfigTest {
+
+  static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() {
+    vertx.close();
+  }
+
+  @Test
+  void exampleWithEveryKeyLoadsWithTheDocumentedValues() {
+    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
+    assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
+    assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
+    ListenerConfig web = c.listeners().get(0);
+    assertEquals("web", web.name());
+    assertEquals(new HostPort("0.0.0.0", 8443), web.listen());
+    assertEquals(2, web.tls().certificates().size());
+    assertEquals("s3cret", web.tls().certificates().get(1).password());
+    assertEquals(List.of("*.example.com", "example.com"), web.tls().certificates().get(1).serverNames());
+    assertEquals(List.of("TLSv1.3", "TLSv1.2"), web.tls().policy().protocols());
+    assertEquals(List.of("h2", "http/1.1"), web.tls().policy().alpn());
+    assertEquals(ClientAuth.NONE, web.tls().clientAuth());
+    assertEquals(Duration.ofHours(1), web.idleTimeout());
+    ListenerConfig tunnel = c.listeners().get(1);
+    assertNull(tunnel.tls());
+    assertEquals(Balance.FAILOVER, tunnel.upstream().balance());
+    assertEquals("db.internal", tunnel.upstream().tls().serverName());
+    assertFalse(tunnel.upstream().tls().insecureSkipVerify());
+    assertEquals(Duration.ofMinutes(30), tunnel.idleTimeout());
+  }
+
+  @Test
+  void demoConfigLoads() {
+    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/tlsproxy.yaml"), Map.of());
+    assertEquals(List.of("web", "tunnel"), c.listeners().stream().map(ListenerConfig::name).toList());
+    assertEquals("localhost", c.listeners().get(1).upstream().tls().serverName());
+  }
+
+  @Test
+  void defaultsApplyWhenKeysAreLeftOut() {
+    ProxyConfig c = new ConfigReader(Map.of()).read(new JsonObject(
+        "{\"listeners\":[{\"name\":\"a\",\"listen\":\"[::1]:0\",\"upstream\":{\"endpoints\":[\"[::1]:80\"]}}]}"));
+    ListenerConfig a = c.listeners().get(0);
+    assertEquals(new HostPort("::1", 0), a.listen());
+    assertEquals("[::1]:80", a.upstream().endpoints().get(0).toString());
+    assertEquals(ListenerConfig.DEFAULT_IDLE_TIMEOUT, a.idleTimeout());
+    assertEquals(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, a.upstream().connectTimeout());
+    assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
+    assertEquals(ShutdownConfig.DEFAULT_DRAIN_TIMEOUT, c.shutdown().drainTimeout());
+  }
+
+  @Test
+  void environmentVariablesExpandWithFallbacks() {
+    ProxyConfig c = new ConfigReader(Map.of("PORT", "7443")).read(new JsonObject(
+        "{\"listeners\":[{\"name\":\"a\",\"listen\":\"127.0.0.1:${PORT}\","
+            + "\"upstream\":{\"endpoints\":[\"${HOST:-127.0.0.1}:80\"]}}]}"));
+    assertEquals(7443, c.listeners().get(0).listen().port());
+    assertEquals("127.0.0.1", c.listeners().get(0).upstream().endpoints().get(0).host());
+  }
+}
