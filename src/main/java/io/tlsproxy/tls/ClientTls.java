@@ -3,6 +3,9 @@ package io.tlsproxy.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * TLS originated towards an upstream: one context per upstream policy (contexts are never shared between
@@ -16,15 +19,27 @@ public final class ClientTls {
   private final boolean verify;
   private final String trustSource;
   private final KeyMaterial clientCertificate;
+  private final List<X509Certificate> cas;
 
   ClientTls(SslContext context, TlsPolicy policy, String serverName, boolean verify, String trustSource,
-            KeyMaterial clientCertificate) {
+            KeyMaterial clientCertificate, List<X509Certificate> cas) {
     this.context = context;
     this.policy = policy;
     this.serverName = serverName;
     this.verify = verify;
     this.trustSource = trustSource;
     this.clientCertificate = clientCertificate;
+    this.cas = List.copyOf(cas);
+  }
+
+  /** The client certificate presented, and the CAs the upstream is checked against (none: JVM defaults). */
+  public List<CertificateInUse> certificatesInUse() {
+    List<CertificateInUse> out = new ArrayList<>();
+    if (clientCertificate != null) {
+      out.add(new CertificateInUse(CertificateInUse.CLIENT, clientCertificate.leaf()));
+    }
+    cas.forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
+    return out;
   }
 
   /**

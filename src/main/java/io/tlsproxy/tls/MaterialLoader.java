@@ -154,9 +154,8 @@ public final class MaterialLoader {
     }
   }
 
-  /** Trust anchors from a PEM bundle of CA certificates. */
-  public static TrustManagerFactory trust(Path caFile) throws MaterialException {
-    List<X509Certificate> cas = readCertificates(caFile);
+  /** Trust anchors from CA certificates read from {@code source}. */
+  public static TrustManagerFactory trust(List<X509Certificate> cas, Path source) throws MaterialException {
     try {
       KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
       ks.load(null, null);
@@ -167,7 +166,7 @@ public final class MaterialLoader {
       tmf.init(ks);
       return tmf;
     } catch (GeneralSecurityException | IOException e) {
-      throw new MaterialException("cannot use " + caFile + " as trust: " + oneLine(e));
+      throw new MaterialException("cannot use " + source + " as trust: " + oneLine(e));
     }
   }
 

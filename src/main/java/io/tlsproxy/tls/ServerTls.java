@@ -2,6 +2,8 @@ package io.tlsproxy.tls;
 
 import io.netty.handler.ssl.SslContext;
 import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,14 +17,24 @@ public final class ServerTls {
   private final ClientAuth clientAuth;
   private final List<KeyMaterial> certificates;
   private final String trustSource;
+  private final List<X509Certificate> clientCas;
 
   ServerTls(ServerNameMatcher<SslContext> contexts, TlsPolicy policy, ClientAuth clientAuth,
-            List<KeyMaterial> certificates, String trustSource) {
+            List<KeyMaterial> certificates, String trustSource, List<X509Certificate> clientCas) {
     this.contexts = contexts;
     this.policy = policy;
     this.clientAuth = clientAuth;
     this.certificates = certificates;
     this.trustSource = trustSource;
+    this.clientCas = List.copyOf(clientCas);
+  }
+
+  /** The certificates served (leaves) and the CAs client certificates are checked against. */
+  public List<CertificateInUse> certificatesInUse() {
+    List<CertificateInUse> out = new ArrayList<>();
+    certificates.forEach(km -> out.add(new CertificateInUse(CertificateInUse.SERVER, km.leaf())));
+    clientCas.forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
+    return out;
   }
 
   /** The context for a client that sent {@code serverName} (null when it sent none). */

@@ -48,8 +48,10 @@ public final class TlsFactory {
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
     String tlsPath = config.policy().path();
     TrustManagerFactory clientTrust = null;
+    List<X509Certificate> clientCas = List.of();
     if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null) {
-      clientTrust = trust(config.clientCa(), tlsPath + ".clientCa", problems);
+      clientCas = cas(config.clientCa(), tlsPath + ".clientCa", problems);
+      clientTrust = trust(clientCas, config.clientCa(), tlsPath + ".clientCa", problems);
     }
     List<KeyMaterial> loaded = new ArrayList<>();
     List<List<String>> names = new ArrayList<>();
@@ -82,7 +84,7 @@ public final class TlsFactory {
       return null;
     }
     return new ServerTls(ServerNameMatcher.of(entries, entries.get(0).getValue()), policy, config.clientAuth(),
-        List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString());
+        List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString(), clientCas);
   }
 
   /** The client side towards an upstream, or null with the reasons added to {@code problems}. */
@@ -92,11 +94,13 @@ public final class TlsFactory {
     String path = config.path();
     TrustManagerFactory trust;
     String trustSource;
+    List<X509Certificate> cas = List.of();
     if (config.insecureSkipVerify()) {
       trust = InsecureTrustManagerFactory.INSTANCE;
       trustSource = "NONE (insecureSkipVerify)";
     } else if (config.ca() != null) {
-      trust = trust(config.ca(), path + ".ca", problems);
+      cas = cas(config.ca(), path + ".ca", problems);
+      trust = trust(cas, config.ca(), path + ".ca", problems);
       trustSource = config.ca().toString();
     } else {
       trust = null;
@@ -120,7 +124,7 @@ public final class TlsFactory {
       configure(b, policy, true);
       boolean verify = !config.insecureSkipVerify();
       SslContext ctx = new ClientContext(b.build(), config.serverName(), verify);
-      return new ClientTls(ctx, policy, config.serverName(), verify, trustSource, clientCert);
+      return new ClientTls(ctx, policy, config.serverName(), verify, trustSource, clientCert, cas);
     } catch (SSLException | RuntimeException e) {
       problems.add(path, "cannot build a TLS context: " + e.getMessage());
       return null;
@@ -187,9 +191,22 @@ public final class TlsFactory {
     return new KeyMaterial(key, chain);
   }
 
-  private static TrustManagerFactory trust(Path file, String path, ConfigProblems problems) {
+  private static List<X509Certificate> cas(Path file, String path, ConfigProblems problems) {
     try {
-      return MaterialLoader.trust(file);
+      return MaterialLoader.readCertificates(file);
+    } catch (MaterialException e) {
+      problems.add(path, e.getMessage());
+      return List.of();
+    }
+  }
+
+  private static TrustManagerFactory trust(List<X509Certificate> cas, Path file, String path,
+                                           ConfigProblems problems) {
+    if (cas.isEmpty()) {
+      return null;
+    }
+    try {
+      return MaterialLoader.trust(cas, file);
     } catch (MaterialException e) {
       problems.add(path, e.getMessage());
       return null;

@@ -1,0 +1,153 @@
+package io.tlsproxy.admin;
+
+import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.config.HostPort;
+import io.tlsproxy.metrics.PrometheusMetrics;
+import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.proxy.ProxyServer;
+import io.tlsproxy.tls.CertificateInUse;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.BindException;
+import java.security.MessageDigest;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * {@code /metrics} (Prometheus or OpenMetrics), {@code /healthz} (liveness: every listener's event loop
+ * answers), {@code /readyz} (listening and not draining) and {@code /certs} (certificates in use, no keys).
+ */
+public final class AdminServer {
+
+  private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
+
+  private final HttpServer server;
+
+  private AdminServer(HttpServer server) {
+    this.server = server;
+  }
+
+  public static Future<AdminServer> start(Vertx vertx, HostPort listen, PrometheusMetrics metrics,
+                                          ProxyServer proxy, List<ListenerSetup> setups) {
+    JsonArray certs = inventory(setups);
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(listen.host())
+        .setPort(listen.port()).setReuseAddress(true));
+    server.requestHandler(req -> handle(req, metrics, proxy, certs));
+    return server.listen().map(s -> new AdminServer(s)).recover(t -> {
+      String why = t instanceof BindException || String.valueOf(t.getMessage()).contains("in use")
+          ? "address already in use; stop the other process or choose another port" : t.getMessage();
+      return Future.failedFuture(new ConfigException("admin.listen: cannot listen on " + listen + ": " + why));
+    });
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public Future<Void> close() {
+    return server.close();
+  }
+
+  private static void handle(HttpServerRequest req, PrometheusMetrics metrics, ProxyServer proxy,
+                             JsonArray certs) {
+    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+      reply(req, 405, "text/plain", "only GET\n");
+      return;
+    }
+    switch (req.path()) {
+      case "/metrics" -> {
+        String accept = req.getHeader(HttpHeaders.ACCEPT);
+        reply(req, 200, PrometheusMetrics.contentType(accept), metrics.scrape(accept));
+      }
+      case "/healthz" -> proxy.ping(PING_TIMEOUT).onComplete(ar -> {
+        if (ar.succeeded()) {
+          reply(req, 200, "text/plain", "ok\n");
+        } else {
+          reply(req, 503, "text/plain", "event loop not answering: " + ar.cause().getMessage() + "\n");
+        }
+      });
+      case "/readyz" -> {
+        if (proxy.isDraining()) {
+          reply(req, 503, "text/plain", "draining\n");
+        } else {
+          reply(req, 200, "text/plain", "ready\n");
+        }
+      }
+      case "/certs" -> reply(req, 200, "application/json", certs.encodePrettily() + "\n");
+      default -> reply(req, 404, "text/plain", "not found; try /metrics, /healthz, /readyz or /certs\n");
+    }
+  }
+
+  private static void reply(HttpServerRequest req, int status, String type, String body) {
+    req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, type)
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end(body);
+  }
+
+  /** Every certificate of every listener, described without private material. */
+  static JsonArray inventory(List<ListenerSetup> setups) {
+    JsonArray out = new JsonArray();
+    for (ListenerSetup s : setups) {
+      if (s.serverTls() != null) {
+        s.serverTls().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
+      }
+      if (s.clientTls() != null) {
+        s.clientTls().certificatesInUse().forEach(c -> out.add(describe(s.name(), "upstream", c)));
+      }
+    }
+    return out;
+  }
+
+  private static JsonObject describe(String listener, String side, CertificateInUse in) {
+    X509Certificate c = in.certificate();
+    JsonArray dns = new JsonArray();
+    JsonArray uris = new JsonArray();
+    try {
+      Collection<List<?>> sans = c.getSubjectAlternativeNames();
+      if (sans != null) {
+        for (List<?> san : sans) {
+          int type = (Integer) san.get(0);
+          if (type == 2) {
+            dns.add(san.get(1));
+          } else if (type == 6) {
+            uris.add(san.get(1));
+          }
+        }
+      }
+    } catch (CertificateParsingException e) {
+      // Listed without names rather than not at all.
+    }
+    return new JsonObject()
+        .put("listener", listener)
+        .put("side", side)
+        .put("role", in.role())
+        .put("subject", c.getSubjectX500Principal().getName())
+        .put("dnsNames", dns)
+        .put("uris", uris)
+        .put("issuer", c.getIssuerX500Principal().getName())
+        .put("serial", c.getSerialNumber().toString(16))
+        .put("notBefore", c.getNotBefore().toInstant().toString())
+        .put("notAfter", c.getNotAfter().toInstant().toString())
+        .put("sha256", fingerprint(c));
+  }
+
+  private static String fingerprint(X509Certificate c) {
+    try {
+      return HexFormat.ofDelimiter(":").withUpperCase()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
+    } catch (CertificateEncodingException | java.security.NoSuchAlgorithmException e) {
+      return "";
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package io.tlsproxy.metrics;
+
+import static io.tlsproxy.metrics.MetricNames.*;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Micrometer meters in a Prometheus registry; {@link #scrape(String)} serves them. */
+public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
+
+  /** Handshakes take from about a millisecond on loopback to the 10 s default timeout. */
+  private static final Duration[] HANDSHAKE_BUCKETS = {
+      Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10)};
+
+  private static final Duration[] CONNECTION_BUCKETS = {
+      Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(10),
+      Duration.ofMinutes(1), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofHours(6)};
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+
+  public PrometheusMetrics(String version) {
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    Gauge.builder(BUILD_INFO, () -> 1).description("tlsproxy build; the value is always 1")
+        .tag(VERSION, version).register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus text format, or OpenMetrics when {@code accept} asks for it. */
+  public String scrape(String accept) {
+    return accept != null && accept.contains("application/openmetrics-text")
+        ? registry.scrape("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        : registry.scrape();
+  }
+
+  /** The content type that goes with {@link #scrape(String)} for the same {@code accept}. */
+  public static String contentType(String accept) {
+    return accept != null && accept.contains("application/openmetrics-text")
+        ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        : "text/plain; version=0.0.4; charset=utf-8";
+  }
+
+  @Override
+  public ListenerMetrics listener(String name) {
+    return listeners.computeIfAbsent(name, Bound::new);
+  }
+
+  @Override
+  public void certificate(String listener, String role, X509Certificate cert) {
+    Gauge.builder(CERTIFICATE_EXPIRY, cert, c -> c.getNotAfter().getTime() / 1000.0)
+        .description("notAfter of a certificate in use, as Unix time")
+        .baseUnit("seconds")
+        .tags(LISTENER, listener, ROLE, role, SUBJECT, cert.getSubjectX500Principal().getName(),
+            SERIAL, cert.getSerialNumber().toString(16))
+        .register(registry);
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+
+  /** One listener's meters; the ones with open-ended labels are looked up per event, the rest bound here. */
+  private final class Bound implements ListenerMetrics {
+    private final String listener;
+    private final Counter connections;
+    private final AtomicInteger active = new AtomicInteger();
+    private final Timer connectionDuration;
+    private final Counter toUpstream;
+    private final Counter toDownstream;
+    private final Timer downstreamHandshake;
+    private final Timer upstreamHandshake;
+
+    Bound(String listener) {
+      this.listener = listener;
+      Tags tags = Tags.of(LISTENER, listener);
+      connections = Counter.builder(CONNECTIONS).description("connections accepted").tags(tags)
+          .register(registry);
+      Gauge.builder(CONNECTIONS_ACTIVE, active, AtomicInteger::get).description("connections open now")
+          .tags(tags).register(registry);
+      connectionDuration = Timer.builder(CONNECTION_DURATION).description("how long connections stayed open")
+          .serviceLevelObjectives(CONNECTION_BUCKETS).tags(tags).register(registry);
+      toUpstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
+          .tags(tags.and(DIRECTION, TO_UPSTREAM)).register(registry);
+      toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
+          .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
+      downstreamHandshake = handshakeTimer(tags.and(SIDE, DOWNSTREAM));
+      upstreamHandshake = handshakeTimer(tags.and(SIDE, UPSTREAM));
+    }
+
+    private Timer handshakeTimer(Tags tags) {
+      return Timer.builder(HANDSHAKE_DURATION).description("TLS handshake duration, successful or not")
+          .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(tags).register(registry);
+    }
+
+    @Override
+    public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
+                                   long nanos) {
+      Counter.builder(HANDSHAKES).description("successful TLS handshakes")
+          .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, PROTOCOL, protocol, CIPHER, cipher,
+              RESUMED, Boolean.toString(resumed))
+          .register(registry).increment();
+      (upstream ? upstreamHandshake : downstreamHandshake).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handshakeFailed(boolean upstream, String reason, long nanos) {
+      Counter.builder(HANDSHAKE_FAILURES).description("failed TLS handshakes by reason")
+          .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, REASON, reason)
+          .register(registry).increment();
+      (upstream ? upstreamHandshake : downstreamHandshake).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void connectionOpened() {
+      connections.increment();
+      active.incrementAndGet();
+    }
+
+    @Override
+    public void connectionClosed(long nanos) {
+      active.decrementAndGet();
+      connectionDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void bytesToUpstream(long n) {
+      toUpstream.increment(n);
+    }
+
+    @Override
+    public void bytesToDownstream(long n) {
+      toDownstream.increment(n);
+    }
+
+    @Override
+    public void upstreamConnectFailed(String endpoint, String reason) {
+      Counter.builder(UPSTREAM_CONNECT_FAILURES).description("failed upstream connection attempts")
+          .tags(LISTENER, listener, ENDPOINT, endpoint, REASON, reason)
+          .register(registry).increment();
+    }
+  }
+}
