@@ -100,9 +100,13 @@ public final class ProxyProcess implements AutoCloseable {
     throw new IOException("no VmRSS in /proc/" + pid() + "/status");
   }
 
-  /** Sends SIGTERM (what {@link Process#destroy()} does on Linux): the proxy's signal to drain and stop. */
+  /**
+   * Sends SIGTERM, the proxy's signal to drain and stop. Through the {@link ProcessHandle}: {@link Process#destroy()}
+   * sends the same signal but also closes our end of the process's pipes, which would lose what it logs while it
+   * drains.
+   */
   public void terminate() {
-    process.destroy();
+    process.toHandle().destroy();
   }
 
   /** Waits up to {@code timeout} for the process to exit; returns its exit code, or null if it is still running. */
@@ -144,7 +148,7 @@ public final class ProxyProcess implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
-      process.destroy();
+      terminate();
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
