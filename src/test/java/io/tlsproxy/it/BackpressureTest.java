@@ -19,9 +19,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A fast writer and a reader that stops: the proxy must stop reading from the writer instead of buffering, so
@@ -44,13 +45,25 @@ class BackpressureTest {
   @TempDir
   Path dir;
 
-  @Test
+  /** Which side writes the gigabyte; the other side is the reader that pauses. */
+  enum Direction {
+    CLIENT_TO_BACKEND, BACKEND_TO_CLIENT
+  }
+
+  @ParameterizedTest
+  @EnumSource(Direction.class)
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
-  void pausedReaderStallsWriterAndProxyMemoryStaysBounded() throws Exception {
+  void pausedReaderStallsWriterAndProxyMemoryStaysBounded(Direction direction) throws Exception {
+    boolean upload = direction == Direction.CLIENT_TO_BACKEND;
     CountDownLatch resume = new CountDownLatch(1);
-    CompletableFuture<String> receivedSha = new CompletableFuture<>();
+    AtomicLong written = new AtomicLong();
     AtomicLong received = new AtomicLong();
-    try (TestServer backend = TestServer.plain((s, server) -> readLater(s, resume, received, receivedSha));
+    CompletableFuture<String> sentSha = new CompletableFuture<>();
+    CompletableFuture<String> receivedSha = new CompletableFuture<>();
+    TestServer.Behaviour backendRole = upload
+        ? (s, server) -> readLater(s, resume, received, receivedSha)
+        : (s, server) -> write(s, written, sentSha);
+    try (TestServer backend = TestServer.plain(backendRole);
          ProxyProcess proxy = ProxyProcess.start(dir, """
              listeners:
                - name: bulk
@@ -59,34 +72,43 @@ class BackpressureTest {
              """.formatted(backend.port()), 1);
          Socket client = Clients.plain(proxy.port("bulk"))) {
       RssMonitor rss = new RssMonitor(proxy);
-      AtomicLong written = new AtomicLong();
-      CompletableFuture<String> sentSha = CompletableFuture.supplyAsync(() -> write(client, written));
+      CompletableFuture.runAsync(upload
+          ? () -> write(client, written, sentSha)
+          : () -> readLater(client, resume, received, receivedSha));
 
       long stalledAt = awaitStall(written, Duration.ofSeconds(1), Duration.ofSeconds(60));
       long rssPaused = proxy.rssBytes();
-      System.out.printf("backpressure: writer stalled after %,d bytes; proxy RSS while paused %,d bytes%n",
-          stalledAt, rssPaused);
+      System.out.printf("backpressure %s: writer stalled after %,d bytes; proxy RSS while paused %,d bytes%n",
+          direction, stalledAt, rssPaused);
       assertTrue(stalledAt < MAX_BYTES_WHILE_PAUSED, "writer was not held back: " + stalledAt + " bytes written");
-      assertEquals(0, received.get(), "the backend has not read yet");
+      assertEquals(0, received.get(), "the reader has not read yet");
       assertTrue(rssPaused < MAX_RSS, "proxy RSS while paused: " + rssPaused);
       assertTrue(proxy.isAlive(), "proxy process alive while paused");
 
       resume.countDown();
       String sent = sentSha.get(3, TimeUnit.MINUTES);
-      assertEquals(sent, receivedSha.get(1, TimeUnit.MINUTES), "SHA-256 of what the backend received");
+      assertEquals(sent, receivedSha.get(1, TimeUnit.MINUTES), "SHA-256 of what the reader received");
       assertEquals(TOTAL, received.get());
-      assertEquals(-1, client.getInputStream().read(), "the backend's end reaches the client");
+      if (upload) {
+        assertEquals(-1, client.getInputStream().read(), "the backend's end reaches the client");
+      } else {
+        client.shutdownOutput(); // the connection is half-closed until the client ends its side too
+      }
       rss.stop();
-      System.out.printf("backpressure: peak proxy RSS over the transfer %,d bytes%n", rss.peak());
+      System.out.printf("backpressure %s: peak proxy RSS over the transfer %,d bytes%n", direction, rss.peak());
       assertTrue(rss.peak() < MAX_RSS, "peak proxy RSS: " + rss.peak());
       assertTrue(proxy.isAlive(), "proxy process alive after the transfer");
       String line = proxy.awaitLine(Duration.ofSeconds(15), "connection listener=bulk ");
-      assertTrue(line.contains(" bytes_to_upstream=" + TOTAL + " "), line);
+      String count = upload ? " bytes_to_upstream=" : " bytes_to_downstream=";
+      assertTrue(line.contains(count + TOTAL + " "), line);
     }
   }
 
-  /** Writes {@link #TOTAL} pseudo-random bytes, counting progress in {@code written}; returns their SHA-256. */
-  private static String write(Socket s, AtomicLong written) {
+  /**
+   * Writes {@link #TOTAL} pseudo-random bytes, counting progress in {@code written}, then ends the stream;
+   * completes {@code sha} with their SHA-256, or with the failure.
+   */
+  private static void write(Socket s, AtomicLong written, CompletableFuture<String> sha) {
     try {
       MessageDigest md = Clients.sha256();
       // A few random blocks, each stamped with its sequence number, are cheaper than a random gigabyte.
@@ -107,18 +129,18 @@ class BackpressureTest {
       }
       out.flush();
       s.shutdownOutput();
-      return HexFormat.of().formatHex(md.digest());
-    } catch (IOException e) {
-      throw new IllegalStateException("writer failed after " + written.get() + " bytes", e);
+      sha.complete(HexFormat.of().formatHex(md.digest()));
+    } catch (IOException | RuntimeException e) {
+      sha.completeExceptionally(new IOException("writer failed after " + written.get() + " bytes", e));
     }
   }
 
   /**
    * Reads nothing until {@code resume}, then the first 32 MiB slowly in small reads with pauses, then the rest as
-   * fast as it comes.
+   * fast as it comes; completes {@code sha} with the SHA-256 of what it read, or with the failure.
    */
   private static void readLater(Socket s, CountDownLatch resume, AtomicLong received,
-                                CompletableFuture<String> sha) throws IOException {
+                                CompletableFuture<String> sha) {
     try {
       if (!resume.await(3, TimeUnit.MINUTES)) {
         throw new IOException("never resumed");
@@ -129,10 +151,10 @@ class BackpressureTest {
       byte[] buf = new byte[CHUNK];
       long slowUntil = 32L * 1024 * 1024;
       int n;
-      while ((n = in.read(buf, 0, received.get() < slowUntil ? 4096 : buf.length)) > 0) {
+      for (long reads = 1; (n = in.read(buf, 0, received.get() < slowUntil ? 4096 : buf.length)) > 0; reads++) {
         md.update(buf, 0, n);
-        if (received.addAndGet(n) < slowUntil && received.get() % (256 * 1024) < n) {
-          Thread.sleep(20);
+        if (received.addAndGet(n) < slowUntil && reads % 64 == 0) {
+          Thread.sleep(20); // slow: at most 4 KiB x 64 = 256 KiB per 20 ms
         }
       }
       sha.complete(HexFormat.of().formatHex(md.digest()));
@@ -141,7 +163,6 @@ class BackpressureTest {
       sha.completeExceptionally(e);
     } catch (IOException | RuntimeException e) {
       sha.completeExceptionally(e);
-      throw e;
     }
   }
 
