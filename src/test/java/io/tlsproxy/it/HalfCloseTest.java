@@ -134,10 +134,6 @@ class HalfCloseTest {
     return listener.contains("-tls-to-") ? Clients.tls(client, port, "proxy.test") : Clients.plain(port);
   }
 
-  private String closingLine(String listener, Socket s) {
-    return logs.connectionLine(listener, "client=/127.0.0.1:" + s.getLocalPort() + " ");
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"plain-to-plain", "tls-to-plain", "plain-to-tls", "tls-to-tls"})
   void clientThatFinishedSendingStillGetsWholeReply(String mode) throws Exception {
@@ -148,7 +144,7 @@ class HalfCloseTest {
       byte[] reply = Clients.requestReply(s, request);
       assertEquals(REPLY_SIZE, reply.length, "reply length");
       assertArrayEquals(replyTo(request), reply, "reply content");
-      String line = closingLine(listener, s);
+      String line = logs.closingLine(listener, s);
       assertTrue(line.contains(" bytes_to_upstream=" + request.length + " "), line);
       assertTrue(line.contains(" bytes_to_downstream=" + REPLY_SIZE + " "), line);
       assertTrue(line.endsWith(" close=completed"), line);
@@ -169,7 +165,7 @@ class HalfCloseTest {
       s.shutdownOutput();
       String got = receivedAfterGreeting.poll(Clients.TIMEOUT_MS, TimeUnit.MILLISECONDS);
       assertEquals(sha256(later), got, "what the backend received after its own end of stream");
-      String line = closingLine(listener, s);
+      String line = logs.closingLine(listener, s);
       assertTrue(line.contains(" bytes_to_upstream=" + later.length + " "), line);
       assertTrue(line.contains(" bytes_to_downstream=" + GREETING.length + " "), line);
       assertTrue(line.endsWith(" close=completed"), line);

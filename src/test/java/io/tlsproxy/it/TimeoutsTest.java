@@ -12,9 +12,7 @@ import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,22 +84,15 @@ class TimeoutsTest {
     logs.close();
   }
 
-  private String closingLine(String listener, Socket s) {
-    return logs.connectionLine(listener, "client=/127.0.0.1:" + s.getLocalPort() + " ");
-  }
-
   /** Blocks until the proxy ends the connection (end of stream or reset); returns how long that took. */
   private static Duration timeUntilClosed(Socket s, long startNanos) throws IOException {
-    InputStream in = s.getInputStream();
-    byte[] buf = new byte[1024];
-    try {
-      for (int i = 0; i < 1000 && in.read(buf) >= 0; i++) {
-        // anything the proxy sends before closing is not what this waits for
-      }
-    } catch (SocketException reset) {
-      // a reset ends it too
-    }
+    Clients.discardUntilEnd(s);
     return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  private void assertClosedWith(String reason, String listener, Socket s) {
+    String line = logs.closingLine(listener, s);
+    assertTrue(line.endsWith(" close=" + reason), line);
   }
 
   private static byte[] bytes(String s) {
@@ -115,7 +106,7 @@ class TimeoutsTest {
       Duration took = timeUntilClosed(s, start);
       assertTrue(took.compareTo(Duration.ofMillis(400)) >= 0, "closed too early: " + took);
       assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "closed too late: " + took);
-      assertTrue(closingLine("handshake", s).endsWith(" close=handshake_failed:timeout"), closingLine("handshake", s));
+      assertClosedWith("handshake_failed:timeout", "handshake", s);
     }
   }
 
@@ -140,7 +131,7 @@ class TimeoutsTest {
       Duration took = idleClosed.get(5, TimeUnit.SECONDS);
       assertTrue(took.compareTo(Duration.ofMillis(400)) >= 0, "idle connection closed too early: " + took);
       assertTrue(took.compareTo(Duration.ofMillis(1500)) < 0, "idle connection closed too late: " + took);
-      assertTrue(closingLine("idle", idle).endsWith(" close=idle_timeout"), closingLine("idle", idle));
+      assertClosedWith("idle_timeout", "idle", idle);
       assertArrayEquals(bytes("still here"), Clients.echo(busy, bytes("still here")));
     }
   }
@@ -152,8 +143,7 @@ class TimeoutsTest {
       Duration took = timeUntilClosed(s, start);
       // Two endpoints with connectTimeout 500ms each bound it; a refusal is much quicker than that.
       assertTrue(took.compareTo(SHORT.multipliedBy(2)) < 0, "closed too late: " + took);
-      assertTrue(closingLine("all-down", s).endsWith(" close=upstream_unavailable:refused"),
-          closingLine("all-down", s));
+      assertClosedWith("upstream_unavailable:refused", "all-down", s);
     }
   }
 
@@ -163,8 +153,8 @@ class TimeoutsTest {
       assertArrayEquals(bytes("via the second"), Clients.echo(s, bytes("via the second")));
       s.shutdownOutput();
       assertEquals(-1, s.getInputStream().read());
-      assertTrue(closingLine("failover", s).contains(" upstream=127.0.0.1:" + failoverEcho.port() + " "),
-          closingLine("failover", s));
+      String line = logs.closingLine("failover", s);
+      assertTrue(line.contains(" upstream=127.0.0.1:" + failoverEcho.port() + " "), line);
     }
     assertEquals(1, failoverEcho.served());
   }
