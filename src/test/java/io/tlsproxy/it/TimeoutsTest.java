@@ -130,7 +130,7 @@ class TimeoutsTest {
       }
       Duration took = idleClosed.get(5, TimeUnit.SECONDS);
       assertTrue(took.compareTo(Duration.ofMillis(400)) >= 0, "idle connection closed too early: " + took);
-      assertTrue(took.compareTo(Duration.ofMillis(1500)) < 0, "idle connection closed too late: " + took);
+      assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "idle connection closed too late: " + took);
       assertClosedWith("idle_timeout", "idle", idle);
       assertArrayEquals(bytes("still here"), Clients.echo(busy, bytes("still here")));
     }
@@ -141,8 +141,9 @@ class TimeoutsTest {
     long start = System.nanoTime();
     try (Socket s = Clients.plain(proxy.port("all-down"))) {
       Duration took = timeUntilClosed(s, start);
-      // Two endpoints with connectTimeout 500ms each bound it; a refusal is much quicker than that.
-      assertTrue(took.compareTo(SHORT.multipliedBy(2)) < 0, "closed too late: " + took);
+      // Two endpoints with connectTimeout 500ms each bound it (a refusal is much quicker), plus slack for a
+      // loaded machine.
+      assertTrue(took.compareTo(SHORT.multipliedBy(2).plusSeconds(1)) < 0, "closed too late: " + took);
       assertClosedWith("upstream_unavailable:refused", "all-down", s);
     }
   }
