@@ -114,6 +114,9 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof SslHandshakeCompletionEvent e) {
       connection.onHandshake(this, e.cause());
+    } else if (evt instanceof SniCompletionEvent e && e.cause() != null) {
+      // The SNI handler reports its own handshake timeout this way, then closes the channel: a handshake failure.
+      connection.onHandshake(this, e.cause());
     } else if (evt instanceof SniCompletionEvent e) {
       connection.onServerName(e.hostname());
     } else if (evt == ChannelInputShutdownEvent.INSTANCE

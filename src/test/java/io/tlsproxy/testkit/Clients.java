@@ -73,6 +73,24 @@ public final class Clients {
     return out.toByteArray();
   }
 
+  /**
+   * Reads and discards until the connection ends, by end of stream or by reset; returns how many bytes came
+   * first. Bounded by the socket's read timeout and a thousand reads.
+   */
+  public static long discardUntilEnd(Socket s) throws IOException {
+    byte[] buf = new byte[4096];
+    long total = 0;
+    try {
+      int n;
+      for (int i = 0; i < 1000 && (n = s.getInputStream().read(buf)) >= 0; i++) {
+        total += n;
+      }
+    } catch (java.net.SocketException reset) {
+      // ended by a reset: ended all the same
+    }
+    return total;
+  }
+
   /** Writes {@code data} and reads exactly as many bytes back. */
   public static byte[] echo(Socket s, byte[] data) throws IOException {
     s.getOutputStream().write(data);

@@ -55,6 +55,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
     throw new AssertionError("no matching log line within " + timeout + "; logged: " + lines);
   }
 
+  /** The closing line of {@code client}'s connection to {@code listener}, told apart by its local port. */
+  public String closingLine(String listener, java.net.Socket client) {
+    return connectionLine(listener, "client=/127.0.0.1:" + client.getLocalPort() + " ");
+  }
+
   /** The closing line of the first connection on {@code listener} whose line also contains {@code part}. */
   public String connectionLine(String listener, String part) {
     return await(l -> l.contains("connection listener=" + listener + " ") && l.contains(part),
