@@ -39,6 +39,17 @@ public final class Clients {
    */
   public static SSLSocket tls(SSLContext ctx, int port, String sni, String[] protocols, String[] suites)
       throws IOException {
+    SSLSocket s = tlsBeforeHandshake(ctx, port, sni, protocols, suites);
+    s.startHandshake();
+    return s;
+  }
+
+  /**
+   * Like {@link #tls(SSLContext, int, String, String[], String[])} but returns before the handshake, so that a
+   * caller expecting a refusal still knows the socket's local port.
+   */
+  public static SSLSocket tlsBeforeHandshake(SSLContext ctx, int port, String sni, String[] protocols,
+                                             String[] suites) throws IOException {
     SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
     s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
     s.setSoTimeout(TIMEOUT_MS);
@@ -51,7 +62,6 @@ public final class Clients {
       p.setCipherSuites(suites);
     }
     s.setSSLParameters(p);
-    s.startHandshake();
     return s;
   }
 
