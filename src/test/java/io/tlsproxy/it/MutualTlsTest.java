@@ -138,7 +138,7 @@ class MutualTlsTest {
     try (Socket s = Clients.plain(proxy.port("upstream-uncertified"))) {
       s.getOutputStream().write(HELLO);
       s.getOutputStream().flush();
-      UpstreamVerificationTest.assertClosedWithoutReply(s);
+      Clients.assertClosedWithoutReply(s);
       line = logs.connectionLineOf("upstream-uncertified", s);
     }
     assertEquals(0, mtlsBackendForUncertified.served(), "handshakes the backend completed");

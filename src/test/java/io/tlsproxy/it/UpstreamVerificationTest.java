@@ -3,20 +3,17 @@ package io.tlsproxy.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
-import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -89,7 +86,7 @@ class UpstreamVerificationTest {
     try (Socket s = Clients.plain(proxy.port(listener))) {
       s.getOutputStream().write(HELLO);
       s.getOutputStream().flush();
-      assertClosedWithoutReply(s);
+      Clients.assertClosedWithoutReply(s);
       String line = logs.connectionLineOf(listener, s);
       assertTrue(line.endsWith(" close=upstream_unavailable:tls:" + reason), line);
     }
@@ -111,20 +108,8 @@ class UpstreamVerificationTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"unknown-ca", "expired", "wrong-name"})
   void insecureSkipVerifyIsWarnedAboutAtStart(String name) {
-    int index = new java.util.ArrayList<>(backends.keySet()).indexOf("insecure-" + name);
+    int index = List.copyOf(backends.keySet()).indexOf("insecure-" + name);
     String warning = "WARNING listeners[" + index + "].upstream.tls: insecureSkipVerify is true";
     assertTrue(logs.lines().stream().anyMatch(l -> l.startsWith(warning)), () -> warning + " in " + logs.lines());
-  }
-
-  /** The peer must end the connection (FIN or reset) without sending a byte, and before the read timeout. */
-  static void assertClosedWithoutReply(Socket s) throws IOException {
-    try {
-      int b = s.getInputStream().read();
-      assertEquals(-1, b, "expected the connection to be closed, but a byte arrived");
-    } catch (SocketTimeoutException e) {
-      fail("connection still open after " + Clients.TIMEOUT_MS + " ms");
-    } catch (SocketException e) {
-      // reset: the proxy closed while the request was still unread, which is a close as well
-    }
   }
 }

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -75,6 +77,24 @@ public final class Clients {
     s.getOutputStream().flush();
     s.shutdownOutput();
     return readAll(s.getInputStream());
+  }
+
+  /**
+   * Fails unless the peer ends the connection (FIN or reset) without sending a byte, before the read timeout.
+   * A reset counts as a close: it is what a peer that closes with the request still unread sends.
+   */
+  public static void assertClosedWithoutReply(Socket s) throws IOException {
+    int b;
+    try {
+      b = s.getInputStream().read();
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("connection still open after " + TIMEOUT_MS + " ms");
+    } catch (SocketException e) {
+      return;
+    }
+    if (b != -1) {
+      throw new AssertionError("expected the connection to be closed, but a byte arrived");
+    }
   }
 
   public static byte[] readAll(InputStream in) throws IOException {
