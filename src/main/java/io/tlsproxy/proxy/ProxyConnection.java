@@ -291,6 +291,10 @@ final class ProxyConnection {
     if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
       // The handshake event carries the same failure with its reason; just make sure the channel goes.
       log.closeReasonIfUnset("handshake_failed:" + HandshakeFailure.reason(cause));
+    } else if (side == Side.UPSTREAM && upLeg.bytesIn() == 0 && refusesOurCertificate(cause)) {
+      // In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete
+      // (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
+      log.closeReasonIfUnset("upstream_unavailable:tls:" + HandshakeFailure.reason(cause));
     } else if (cause instanceof IOException) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
     } else {
@@ -302,6 +306,14 @@ final class ProxyConnection {
     if (up != null) {
       up.close();
     }
+  }
+
+  private static boolean refusesOurCertificate(Throwable cause) {
+    return switch (HandshakeFailure.reason(cause)) {
+      case HandshakeFailure.NO_CLIENT_CERTIFICATE, HandshakeFailure.UNKNOWN_CA, HandshakeFailure.BAD_CERTIFICATE,
+          HandshakeFailure.CERTIFICATE_EXPIRED -> true;
+      default -> false;
+    };
   }
 
   /** Closes both legs for {@code reason}, flushing what is already queued first. Runs on the event loop. */

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -39,6 +41,17 @@ public final class Clients {
    */
   public static SSLSocket tls(SSLContext ctx, int port, String sni, String[] protocols, String[] suites)
       throws IOException {
+    SSLSocket s = tlsBeforeHandshake(ctx, port, sni, protocols, suites);
+    s.startHandshake();
+    return s;
+  }
+
+  /**
+   * Like {@link #tls(SSLContext, int, String, String[], String[])} but returns before the handshake, so that a
+   * caller expecting a refusal still knows the socket's local port.
+   */
+  public static SSLSocket tlsBeforeHandshake(SSLContext ctx, int port, String sni, String[] protocols,
+                                             String[] suites) throws IOException {
     SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
     s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
     s.setSoTimeout(TIMEOUT_MS);
@@ -51,7 +64,6 @@ public final class Clients {
       p.setCipherSuites(suites);
     }
     s.setSSLParameters(p);
-    s.startHandshake();
     return s;
   }
 
@@ -65,6 +77,24 @@ public final class Clients {
     s.getOutputStream().flush();
     s.shutdownOutput();
     return readAll(s.getInputStream());
+  }
+
+  /**
+   * Fails unless the peer ends the connection (FIN or reset) without sending a byte, before the read timeout.
+   * A reset counts as a close: it is what a peer that closes with the request still unread sends.
+   */
+  public static void assertClosedWithoutReply(Socket s) throws IOException {
+    int b;
+    try {
+      b = s.getInputStream().read();
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("connection still open after " + TIMEOUT_MS + " ms");
+    } catch (SocketException e) {
+      return;
+    }
+    if (b != -1) {
+      throw new AssertionError("expected the connection to be closed, but a byte arrived");
+    }
   }
 
   public static byte[] readAll(InputStream in) throws IOException {

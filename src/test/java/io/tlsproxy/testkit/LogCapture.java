@@ -1,5 +1,6 @@
 package io.tlsproxy.testkit;
 
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -64,5 +65,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
   public String connectionLine(String listener, String part) {
     return await(l -> l.contains("connection listener=" + listener + " ") && l.contains(part),
         Duration.ofSeconds(15));
+  }
+
+  /** The closing line of the connection that {@code client} (a socket from 127.0.0.1) made to {@code listener}. */
+  public String connectionLineOf(String listener, Socket client) {
+    String prefix = "connection listener=" + listener + " client=/127.0.0.1:" + client.getLocalPort() + " ";
+    return await(l -> l.contains(prefix), Duration.ofSeconds(15));
   }
 }

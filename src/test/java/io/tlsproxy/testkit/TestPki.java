@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -20,9 +22,12 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -136,6 +141,19 @@ public final class TestPki {
 
   /** A client-side context trusting {@code ca} (or nothing when null), presenting {@code client} if given. */
   public static SSLContext clientContext(Issued ca, Issued client) {
+    return context(ca, client, false);
+  }
+
+  /**
+   * Like {@link #clientContext} but presenting {@code client} to every server that asks. The JDK's own key
+   * manager presents only a certificate issued by one of the CAs the server lists in its request, and none at
+   * all otherwise; a test of a server refusing a certificate from the wrong CA needs it sent anyway.
+   */
+  public static SSLContext clientContextPresentingAnyway(Issued ca, Issued client) {
+    return context(ca, client, true);
+  }
+
+  private static SSLContext context(Issued ca, Issued client, boolean ignoreRequestedIssuers) {
     try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       KeyStore trust = KeyStore.getInstance("PKCS12");
@@ -148,8 +166,12 @@ public final class TestPki {
       if (client != null) {
         kmf = keyManagers(client);
       }
+      KeyManager[] keyManagers = kmf == null ? null : kmf.getKeyManagers();
+      if (keyManagers != null && ignoreRequestedIssuers) {
+        keyManagers = new KeyManager[] {new AnyIssuerKeyManager((X509ExtendedKeyManager) keyManagers[0])};
+      }
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), new SecureRandom());
+      ctx.init(keyManagers, tmf.getTrustManagers(), new SecureRandom());
       return ctx;
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException(e);
@@ -159,6 +181,50 @@ public final class TestPki {
   /** A server-side context presenting {@code server}, requiring clients from {@code clientCa} when given. */
   public static SSLContext serverContext(Issued server, Issued clientCa) {
     return clientContext(clientCa, server);
+  }
+
+  /** Offers its one key entry whatever issuers the server asks for. */
+  private static final class AnyIssuerKeyManager extends X509ExtendedKeyManager {
+    private final X509ExtendedKeyManager delegate;
+
+    AnyIssuerKeyManager(X509ExtendedKeyManager delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
+      return delegate.chooseClientAlias(keyTypes, null, socket);
+    }
+
+    @Override
+    public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
+      return delegate.chooseEngineClientAlias(keyTypes, null, engine);
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, Principal[] issuers) {
+      return delegate.getClientAliases(keyType, null);
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, Principal[] issuers) {
+      return delegate.getServerAliases(keyType, issuers);
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+      return delegate.chooseServerAlias(keyType, issuers, socket);
+    }
+
+    @Override
+    public X509Certificate[] getCertificateChain(String alias) {
+      return delegate.getCertificateChain(alias);
+    }
+
+    @Override
+    public PrivateKey getPrivateKey(String alias) {
+      return delegate.getPrivateKey(alias);
+    }
   }
 
   private static KeyManagerFactory keyManagers(Issued issued) throws GeneralSecurityException, IOException {
