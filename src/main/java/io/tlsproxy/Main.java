@@ -3,6 +3,7 @@ package io.tlsproxy;
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
@@ -87,8 +88,9 @@ public final class Main {
         vertx.close();
         return EXIT_OK;
       }
-      ProxyServer server = Startup.start(vertx, plan)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      PrometheusMetrics metrics = new PrometheusMetrics(version());
+      ProxyServer server = Startup.start(vertx, plan, metrics)
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS).proxy();
       installShutdown(vertx, server, cfg);
       Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started");
       return EXIT_OK;

@@ -1,5 +1,6 @@
 package io.tlsproxy;
 
+import io.tlsproxy.admin.AdminServer;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.PolicyConfig;
@@ -8,6 +9,8 @@ import io.tlsproxy.proxy.ListenerSetup;
 import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.tlsproxy.metrics.PrometheusMetrics;
+import io.tlsproxy.tls.CertificateInUse;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.PolicyResolver;
 import io.tlsproxy.tls.ServerTls;
@@ -26,24 +29,47 @@ import java.util.stream.Collectors;
  */
 public final class Startup {
 
-  /** What start-up produced: the listeners, and the weaker-than-default choices to warn about. */
-  public record Plan(List<ListenerSetup> listeners, List<String> warnings) {
+  /** What start-up produced: the listeners, the weaker-than-default choices to warn about, the whole config. */
+  public record Plan(List<ListenerSetup> listeners, List<String> warnings, ProxyConfig config) {
+  }
+
+  /** A running proxy with its admin endpoint. */
+  public record Running(ProxyServer proxy, AdminServer admin) {
   }
 
   private Startup() {
   }
 
-  /** Logs every weaker-than-default choice, binds every listener and logs where each one listens. */
-  public static Future<ProxyServer> start(Vertx vertx, Plan plan) {
+  /**
+   * Logs every weaker-than-default choice, publishes certificate expiry, binds every listener, then the admin
+   * endpoint (so that readiness implies listening), and logs where each one listens.
+   */
+  public static Future<Running> start(Vertx vertx, Plan plan, PrometheusMetrics metrics) {
     Logger log = Logger.getLogger("tlsproxy");
     plan.warnings().forEach(log::warning);
-    return ProxyServer.start(vertx, plan.listeners()).onSuccess(server -> {
-      for (ListenerSetup s : plan.listeners()) {
-        log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
-            + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
-            + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
+    for (ListenerSetup s : plan.listeners()) {
+      List<CertificateInUse> certs = new ArrayList<>();
+      if (s.serverTls() != null) {
+        certs.addAll(s.serverTls().certificatesInUse());
       }
-    });
+      if (s.clientTls() != null) {
+        certs.addAll(s.clientTls().certificatesInUse());
+      }
+      certs.forEach(c -> metrics.certificate(s.name(), c.role(), c.certificate()));
+    }
+    return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging().format())
+        .compose(server -> {
+          for (ListenerSetup s : plan.listeners()) {
+            log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
+                + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
+                + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
+          }
+          return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners())
+              .onSuccess(admin -> log.info("admin listening on " + plan.config().admin().listen().host() + ":"
+                  + admin.port() + " (/metrics /healthz /readyz /certs)"))
+              .map(admin -> new Running(server, admin))
+              .recover(t -> server.close().transform(x -> Future.failedFuture(t)));
+        });
   }
 
   public static Plan prepare(ProxyConfig config, Clock clock) {
@@ -71,7 +97,7 @@ public final class Startup {
       setups.add(new ListenerSetup(l, server, client));
     }
     problems.throwIfAny();
-    return new Plan(List.copyOf(setups), List.copyOf(warnings));
+    return new Plan(List.copyOf(setups), List.copyOf(warnings), config);
   }
 
   /**

@@ -27,7 +27,7 @@ public final class ConfigReader {
   public ProxyConfig read(JsonObject root) {
     ConfigProblems problems = new ConfigProblems();
     ConfigNode node = new ConfigNode(root, "", problems, env);
-    node.allowOnly("admin", "listeners", "shutdown");
+    node.allowOnly("admin", "listeners", "shutdown", "logging");
 
     AdminConfig admin = new AdminConfig(AdminConfig.DEFAULT_LISTEN);
     ConfigNode adminNode = node.child("admin");
@@ -43,6 +43,14 @@ public final class ConfigReader {
       shutdown = new ShutdownConfig(shutdownNode.duration("drainTimeout", ShutdownConfig.DEFAULT_DRAIN_TIMEOUT));
     }
 
+    LoggingConfig logging = LoggingConfig.DEFAULT;
+    ConfigNode loggingNode = node.child("logging");
+    if (loggingNode != null) {
+      loggingNode.allowOnly("format");
+      logging = new LoggingConfig(loggingNode.enumValue("format", LoggingConfig.Format.class,
+          LoggingConfig.Format.TEXT));
+    }
+
     if (!node.has("listeners")) {
       node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
     }
@@ -55,7 +63,7 @@ public final class ConfigReader {
       }
     }
     problems.throwIfAny();
-    return new ProxyConfig(admin, listeners, shutdown);
+    return new ProxyConfig(admin, listeners, shutdown, logging);
   }
 
   private ListenerConfig listener(ConfigNode n) {

@@ -1,27 +1,37 @@
 package io.tlsproxy.proxy;
 
+import io.tlsproxy.config.LoggingConfig.Format;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * The one line logged when a connection ends, in logfmt: who, what TLS on each side, bytes each way, how long
- * and why it closed. Values a client controls (SNI) are sanitised; no key material is ever part of it.
+ * The one line logged when a connection ends: who, what TLS on each side and how long its handshake took,
+ * bytes each way, how long the connection lasted and why it closed. As logfmt text or as a JSON object per
+ * line. Values a client controls (SNI) are bounded and escaped; no key material is ever part of it.
  */
 final class ConnectionLogLine {
 
   private static final Logger ACCESS = Logger.getLogger("tlsproxy.access");
+  private static final int MAX_VALUE = 256;
 
+  private final Format format;
   private final String listener;
   private final String client;
   private String serverName;
   private String downstreamTls;
+  private Long handshakeMillis;
   private String peerSubject;
   private String upstream;
   private String upstreamTls;
+  private Long upstreamHandshakeMillis;
   private long bytesToUpstream;
   private long bytesToDownstream;
   private String closeReason;
 
-  ConnectionLogLine(String listener, String client) {
+  ConnectionLogLine(Format format, String listener, String client) {
+    this.format = format;
     this.listener = listener;
     this.client = client;
   }
@@ -30,17 +40,19 @@ final class ConnectionLogLine {
     this.serverName = name;
   }
 
-  void downstreamTls(String protocolAndCipher, String peer) {
+  void downstreamTls(String protocolAndCipher, String peer, long handshakeNanos) {
     this.downstreamTls = protocolAndCipher;
     this.peerSubject = peer;
+    this.handshakeMillis = handshakeNanos / 1_000_000;
   }
 
   void upstream(String endpoint) {
     this.upstream = endpoint;
   }
 
-  void upstreamTls(String protocolAndCipher, String ignored) {
+  void upstreamTls(String protocolAndCipher, long handshakeNanos) {
     this.upstreamTls = protocolAndCipher;
+    this.upstreamHandshakeMillis = handshakeNanos / 1_000_000;
   }
 
   void bytes(long toUpstream, long toDownstream) {
@@ -60,33 +72,46 @@ final class ConnectionLogLine {
   }
 
   void emit(long durationNanos) {
-    StringBuilder b = new StringBuilder(256);
-    b.append("connection listener=").append(listener).append(" client=").append(client);
-    field(b, "sni", serverName);
-    field(b, "tls", downstreamTls);
-    field(b, "peer", peerSubject);
-    field(b, "upstream", upstream);
-    field(b, "upstream_tls", upstreamTls);
-    b.append(" bytes_to_upstream=").append(bytesToUpstream);
-    b.append(" bytes_to_downstream=").append(bytesToDownstream);
-    b.append(" duration_ms=").append(durationNanos / 1_000_000);
-    b.append(" close=").append(closeReason == null ? "unknown" : closeReason);
-    ACCESS.info(b.toString());
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("listener", listener);
+    f.put("client", client);
+    f.put("sni", bounded(serverName));
+    f.put("tls", downstreamTls);
+    f.put("handshake_ms", handshakeMillis);
+    f.put("peer", bounded(peerSubject));
+    f.put("upstream", upstream);
+    f.put("upstream_tls", upstreamTls);
+    f.put("upstream_handshake_ms", upstreamHandshakeMillis);
+    f.put("bytes_to_upstream", bytesToUpstream);
+    f.put("bytes_to_downstream", bytesToDownstream);
+    f.put("duration_ms", durationNanos / 1_000_000);
+    f.put("close", closeReason == null ? "unknown" : closeReason);
+    f.values().removeIf(v -> v == null);
+    ACCESS.info(format == Format.JSON ? json(f) : text(f));
   }
 
-  private static void field(StringBuilder b, String key, String value) {
-    if (value == null) {
-      return;
-    }
-    b.append(' ').append(key).append('=');
-    String v = value.length() > 256 ? value.substring(0, 256) : value;
-    boolean quote = false;
-    for (int i = 0; i < v.length(); i++) {
+  private static String json(Map<String, Object> fields) {
+    return new JsonObject().put("event", "connection").mergeIn(new JsonObject(fields)).encode();
+  }
+
+  private static String text(Map<String, Object> fields) {
+    StringBuilder b = new StringBuilder(256).append("connection");
+    fields.forEach((k, v) -> {
+      b.append(' ').append(k).append('=');
+      quoteIfNeeded(b, String.valueOf(v));
+    });
+    return b.toString();
+  }
+
+  private static String bounded(String v) {
+    return v == null || v.length() <= MAX_VALUE ? v : v.substring(0, MAX_VALUE);
+  }
+
+  private static void quoteIfNeeded(StringBuilder b, String v) {
+    boolean quote = v.isEmpty();
+    for (int i = 0; i < v.length() && !quote; i++) {
       char c = v.charAt(i);
-      if (c <= ' ' || c == '"' || c == '=' || c > '~') {
-        quote = true;
-        break;
-      }
+      quote = c <= ' ' || c == '"' || c == '=' || c > '~';
     }
     if (!quote) {
       b.append(v);

@@ -3,7 +3,9 @@ package io.tlsproxy.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.config.UpstreamConfig;
+import io.tlsproxy.metrics.ListenerMetrics;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -17,12 +19,25 @@ final class ListenerRuntime {
   private final ListenerSetup setup;
   private final NetClient client;
   private final ConnectionTracker tracker;
+  private final ListenerMetrics metrics;
+  private final LoggingConfig.Format logFormat;
   private final AtomicInteger next = new AtomicInteger();
 
-  ListenerRuntime(ListenerSetup setup, NetClient client, ConnectionTracker tracker) {
+  ListenerRuntime(ListenerSetup setup, NetClient client, ConnectionTracker tracker, ListenerMetrics metrics,
+                  LoggingConfig.Format logFormat) {
     this.setup = setup;
     this.client = client;
     this.tracker = tracker;
+    this.metrics = metrics;
+    this.logFormat = logFormat;
+  }
+
+  ListenerMetrics metrics() {
+    return metrics;
+  }
+
+  LoggingConfig.Format logFormat() {
+    return logFormat;
   }
 
   String name() {

@@ -1,6 +1,9 @@
 package io.tlsproxy.proxy;
 
 import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.metrics.ListenerMetrics;
+import io.vertx.core.Promise;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetClient;
@@ -17,12 +20,24 @@ final class ListenerVerticle extends VerticleBase {
 
   private final ListenerSetup setup;
   private final ConnectionTracker tracker;
+  private final ListenerMetrics metrics;
+  private final LoggingConfig.Format logFormat;
   private NetServer server;
   private NetClient client;
 
-  ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker) {
+  ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
+                   LoggingConfig.Format logFormat) {
     this.setup = setup;
     this.tracker = tracker;
+    this.metrics = metrics;
+    this.logFormat = logFormat;
+  }
+
+  /** Completes when this listener's event loop runs a task: it is alive and not blocked. */
+  Future<Void> ping() {
+    Promise<Void> p = Promise.promise();
+    context.runOnContext(v -> p.tryComplete());
+    return p.future();
   }
 
   int actualPort() {
@@ -36,7 +51,7 @@ final class ListenerVerticle extends VerticleBase {
     client = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.upstream().connectTimeout().toMillis()))
         .setTcpNoDelay(true));
-    ListenerRuntime runtime = new ListenerRuntime(setup, client, tracker);
+    ListenerRuntime runtime = new ListenerRuntime(setup, client, tracker, metrics, logFormat);
     server = vertx.createNetServer(new NetServerOptions()
         .setHost(cfg.listen().host())
         .setPort(cfg.listen().port())

@@ -8,6 +8,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.tls.HandshakeFailure;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -30,12 +31,16 @@ import javax.net.ssl.SSLSession;
 final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
+  private static final String HANDSHAKE_FAILED = "handshake_failed:";
 
   private final ListenerRuntime listener;
   private final Channel down;
   private final RelayLeg downLeg;
   private final long startNanos = System.nanoTime();
   private final ConnectionLogLine log;
+  private final ListenerMetrics metrics;
+  private long upHandshakeStart;
+  private boolean downHandshakeRecorded;
 
   private Channel up;
   private RelayLeg upLeg;
@@ -58,11 +63,13 @@ final class ProxyConnection {
     this.listener = listener;
     this.down = down;
     this.downLeg = new RelayLeg(this);
-    this.log = new ConnectionLogLine(listener.name(), String.valueOf(down.remoteAddress()));
+    this.log = new ConnectionLogLine(listener.logFormat(), listener.name(), String.valueOf(down.remoteAddress()));
+    this.metrics = listener.metrics();
   }
 
   /** Called once, from the listener's connect handler, before the first read. */
   void start() {
+    metrics.connectionOpened();
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     listener.install(down, downLeg);
     if (listener.setup().serverTls() != null) {
@@ -77,6 +84,14 @@ final class ProxyConnection {
 
   void touch() {
     lastActivity = System.nanoTime();
+  }
+
+  void onForwarded(RelayLeg from, int n) {
+    if (from == downLeg) {
+      metrics.bytesToUpstream(n);
+    } else {
+      metrics.bytesToDownstream(n);
+    }
   }
 
   void onServerName(String name) {
@@ -96,25 +111,35 @@ final class ProxyConnection {
     if (side == Side.DOWNSTREAM) {
       cancel(handshakeTimer);
       if (failure != null) {
-        closeWith("handshake_failed:" + HandshakeFailure.reason(failure), failure);
+        closeWith(HANDSHAKE_FAILED + HandshakeFailure.reason(failure), failure);
         return;
       }
       downHandshaken = true;
-      log.downstreamTls(describe(down), peerSubject(down));
+      downHandshakeRecorded = true;
+      long took = System.nanoTime() - startNanos;
+      SSLSession session = session(down);
+      metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
+          resumed(session, startNanos), took);
+      log.downstreamTls(describe(down), peerSubject(down), took);
       downLeg.setReading(false);
       dial();
     } else if (failure != null) {
       String reason = HandshakeFailure.reason(failure);
-      dialFailed("tls:" + reason, failure);
+      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+      dialFailed("tls:" + reason, "tls", failure);
     } else {
-      log.upstreamTls(describe(up), null);
+      long took = System.nanoTime() - upHandshakeStart;
+      SSLSession session = session(up);
+      metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
+          resumed(session, upHandshakeStart), took);
+      log.upstreamTls(describe(up), took);
       startRelay();
     }
   }
 
   private void handshakeTimedOut() {
     if (!downHandshaken && !closing) {
-      closeWith("handshake_failed:" + HandshakeFailure.TIMEOUT, null);
+      closeWith(HANDSHAKE_FAILED + HandshakeFailure.TIMEOUT, null);
     }
   }
 
@@ -137,7 +162,8 @@ final class ProxyConnection {
     endpoint = endpoints.get(endpointIndex++);
     listener.client().connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
       if (ar.failed()) {
-        dialFailed(connectFailureReason(ar.cause()), ar.cause());
+        String reason = connectFailureReason(ar.cause());
+        dialFailed(reason, reason, ar.cause());
         return;
       }
       Channel ch = ListenerRuntime.channelOf(ar.result());
@@ -153,6 +179,7 @@ final class ProxyConnection {
       if (listener.setup().clientTls() != null) {
         SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
         ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
+        upHandshakeStart = System.nanoTime();
         ch.pipeline().addFirst("tlsproxy-tls", ssl);
       } else {
         startRelay();
@@ -160,8 +187,10 @@ final class ProxyConnection {
     });
   }
 
-  private void dialFailed(String reason, Throwable cause) {
+  /** {@code reason} goes to the log; {@code metricReason} is one of refused, timeout, dns, tls, other. */
+  private void dialFailed(String reason, String metricReason, Throwable cause) {
     lastDialError = reason;
+    metrics.upstreamConnectFailed(endpoint.toString(), metricReason);
     LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
     if (up != null) {
       Channel failed = up;
@@ -184,7 +213,7 @@ final class ProxyConnection {
         return "refused";
       }
     }
-    return "error";
+    return "other";
   }
 
   // ---- relaying ---------------------------------------------------------------------------------------------
@@ -216,7 +245,7 @@ final class ProxyConnection {
   private void inputEnded(Side side) {
     if (!relaying) {
       if (side == Side.DOWNSTREAM && !downHandshaken && listener.setup().serverTls() != null) {
-        closeWith("handshake_failed:" + HandshakeFailure.PEER_CLOSED, null);
+        closeWith(HANDSHAKE_FAILED + HandshakeFailure.PEER_CLOSED, null);
       }
       return; // remembered by the leg; startRelay passes it on
     }
@@ -290,11 +319,14 @@ final class ProxyConnection {
     }
     if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
       // The handshake event carries the same failure with its reason; just make sure the channel goes.
-      log.closeReasonIfUnset("handshake_failed:" + HandshakeFailure.reason(cause));
+      log.closeReasonIfUnset(HANDSHAKE_FAILED + HandshakeFailure.reason(cause));
     } else if (side == Side.UPSTREAM && upLeg.bytesIn() == 0 && refusesOurCertificate(cause)) {
       // In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete
       // (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
-      log.closeReasonIfUnset("upstream_unavailable:tls:" + HandshakeFailure.reason(cause));
+      String reason = HandshakeFailure.reason(cause);
+      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+      metrics.upstreamConnectFailed(endpoint.toString(), "tls");
+      log.closeReasonIfUnset("upstream_unavailable:tls:" + reason);
     } else if (cause instanceof IOException) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
     } else {
@@ -351,14 +383,34 @@ final class ProxyConnection {
     cancel(handshakeTimer);
     cancel(idleTimer);
     listener.tracker().remove(this);
-    log.bytes(downLeg.bytesIn(), upLeg == null ? 0 : upLeg.bytesIn());
-    log.emit(System.nanoTime() - startNanos);
+    long duration = System.nanoTime() - startNanos;
+    if (listener.setup().serverTls() != null && !downHandshakeRecorded) {
+      // Every way a downstream handshake can end without success passes here exactly once.
+      String reason = log.closeReason() != null && log.closeReason().startsWith(HANDSHAKE_FAILED)
+          ? log.closeReason().substring(HANDSHAKE_FAILED.length()) : HandshakeFailure.PEER_CLOSED;
+      metrics.handshakeFailed(false, reason, duration);
+    }
+    metrics.connectionClosed(duration);
+    log.bytes(downLeg.bytesForwarded(), upLeg == null ? 0 : upLeg.bytesForwarded());
+    log.emit(duration);
   }
 
   private static void cancel(ScheduledFuture<?> f) {
     if (f != null) {
       f.cancel(false);
     }
+  }
+
+  private static SSLSession session(Channel ch) {
+    return ch.pipeline().get(SslHandler.class).engine().getSession();
+  }
+
+  /**
+   * JSSE does not say whether a session was resumed; a resumed session was created before this handshake began.
+   */
+  private static boolean resumed(SSLSession session, long handshakeStartNanos) {
+    long startMillis = System.currentTimeMillis() - (System.nanoTime() - handshakeStartNanos) / 1_000_000;
+    return session.getCreationTime() < startMillis - 1;
   }
 
   private static String describe(Channel ch) {

@@ -1,7 +1,10 @@
 package io.tlsproxy.proxy;
 
 import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.net.BindException;
 import java.time.Duration;
@@ -19,6 +22,7 @@ public final class ProxyServer {
   private final Map<String, ListenerVerticle> listeners;
   private final List<String> deployments;
   private final ConnectionTracker tracker;
+  private volatile boolean draining;
 
   private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments,
                       ConnectionTracker tracker) {
@@ -32,7 +36,8 @@ public final class ProxyServer {
    * Binds every listener. Fails with a {@link ConfigException} naming the listener's key when a port cannot be
    * bound; listeners already bound are then closed again.
    */
-  public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups) {
+  public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
+                                         LoggingConfig.Format logFormat) {
     ConnectionTracker tracker = new ConnectionTracker();
     Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>();
@@ -40,7 +45,7 @@ public final class ProxyServer {
     for (int i = 0; i < setups.size(); i++) {
       ListenerSetup setup = setups.get(i);
       String key = "listeners[" + i + "].listen";
-      ListenerVerticle v = new ListenerVerticle(setup, tracker);
+      ListenerVerticle v = new ListenerVerticle(setup, tracker, metrics.listener(setup.name()), logFormat);
       verticles.put(setup.name(), v);
       chain = chain.compose(x -> vertx.deployVerticle(v)
           .recover(t -> Future.failedFuture(bindError(key, setup, t)))
@@ -76,6 +81,25 @@ public final class ProxyServer {
     return v.actualPort();
   }
 
+  /** True from the moment a drain starts: readiness probes then send new connections elsewhere. */
+  public boolean isDraining() {
+    return draining;
+  }
+
+  /** Completes when every listener's event loop has run a task within {@code timeout}. */
+  public Future<Void> ping(Duration timeout) {
+    List<Future<Void>> pings = new ArrayList<>();
+    listeners.values().forEach(v -> pings.add(v.ping()));
+    Promise<Void> all = Promise.promise();
+    long timer = vertx.setTimer(timeout.toMillis(),
+        id -> all.tryFail("no answer within " + timeout.toMillis() + " ms"));
+    Future.all(pings).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      all.tryComplete();
+    });
+    return all.future();
+  }
+
   public ConnectionTracker connections() {
     return tracker;
   }
@@ -85,6 +109,7 @@ public final class ProxyServer {
    * Completes when every listener's connections are closed.
    */
   public Future<Void> drain(Duration timeout) {
+    draining = true;
     long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> tracker.closeAll("drain_timeout"));
     List<Future<Void>> shutdowns = new ArrayList<>();
     // Vert.x's own deadline is a backstop behind ours, so that our close reason is the one logged.

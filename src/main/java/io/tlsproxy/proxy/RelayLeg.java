@@ -27,6 +27,7 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
   private boolean inputEnded;
   private long bytesIn;
+  private long bytesForwarded;
 
   RelayLeg(ProxyConnection connection) {
     this.connection = connection;
@@ -40,6 +41,11 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
     return bytesIn;
   }
 
+  /** Bytes handed to the other leg; what was read but never forwarded is not counted. */
+  long bytesForwarded() {
+    return bytesForwarded;
+  }
+
   boolean inputEnded() {
     return inputEnded;
   }
@@ -48,8 +54,10 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   void link(RelayLeg other) {
     this.peer = other;
     boolean wrote = false;
-    while (!pending.isEmpty()) {
-      other.ctx.write(pending.poll(), other.ctx.voidPromise());
+    ByteBuf buf;
+    while ((buf = pending.poll()) != null) {
+      forwarded(buf.readableBytes());
+      other.ctx.write(buf, other.ctx.voidPromise());
       wrote = true;
     }
     if (wrote) {
@@ -80,7 +88,8 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    bytesIn += buf.readableBytes();
+    int n = buf.readableBytes();
+    bytesIn += n;
     connection.touch();
     RelayLeg to = peer;
     if (to == null) {
@@ -88,6 +97,7 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
       setReading(false);
       return;
     }
+    forwarded(n);
     to.ctx.write(buf, to.ctx.voidPromise());
     if (!to.channel().isWritable()) {
       setReading(false);
@@ -142,6 +152,11 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     connection.onError(this, cause);
+  }
+
+  private void forwarded(int n) {
+    bytesForwarded += n;
+    connection.onForwarded(this, n);
   }
 
   private void releasePending() {

@@ -3,6 +3,7 @@ package io.tlsproxy.testkit;
 import io.tlsproxy.Startup;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -19,23 +20,27 @@ import java.util.concurrent.TimeUnit;
 public final class ProxyHarness implements AutoCloseable {
 
   private final Vertx vertx;
-  private final ProxyServer server;
+  private final Startup.Running running;
+  private final PrometheusMetrics metrics;
 
-  private ProxyHarness(Vertx vertx, ProxyServer server) {
+  private ProxyHarness(Vertx vertx, Startup.Running running, PrometheusMetrics metrics) {
     this.vertx = vertx;
-    this.server = server;
+    this.running = running;
+    this.metrics = metrics;
   }
 
+  /** Starts {@code yaml}; without an {@code admin:} key the admin endpoint gets an ephemeral port too. */
   public static ProxyHarness start(Path dir, String yaml) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
-    Files.writeString(file, yaml);
+    Files.writeString(file, withEphemeralAdmin(yaml));
     Vertx vertx = Vertx.vertx();
     try {
       ProxyConfig config = ConfigLoader.load(vertx, file, Map.of());
       Startup.Plan plan = Startup.prepare(config, Clock.systemUTC());
-      ProxyServer server = Startup.start(vertx, plan).toCompletionStage().toCompletableFuture()
+      PrometheusMetrics metrics = new PrometheusMetrics("test");
+      Startup.Running running = Startup.start(vertx, plan, metrics).toCompletionStage().toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
-      return new ProxyHarness(vertx, server);
+      return new ProxyHarness(vertx, running, metrics);
     } catch (Exception | Error e) {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       throw e;
@@ -43,11 +48,24 @@ public final class ProxyHarness implements AutoCloseable {
   }
 
   public int port(String listener) {
-    return server.port(listener);
+    return running.proxy().port(listener);
   }
 
   public ProxyServer server() {
-    return server;
+    return running.proxy();
+  }
+
+  public int adminPort() {
+    return running.admin().port();
+  }
+
+  public PrometheusMetrics metrics() {
+    return metrics;
+  }
+
+  /** Adds {@code admin: {listen: 127.0.0.1:0}} to a config that does not say where the admin endpoint goes. */
+  public static String withEphemeralAdmin(String yaml) {
+    return yaml.contains("admin:") ? yaml : "admin: {listen: 127.0.0.1:0}\n" + yaml;
   }
 
   /** Writes a text file for a test config (e.g. a YAML snippet) into {@code dir}. */
@@ -57,6 +75,7 @@ public final class ProxyHarness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    metrics.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

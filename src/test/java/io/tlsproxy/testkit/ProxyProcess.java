@@ -40,7 +40,7 @@ public final class ProxyProcess implements AutoCloseable {
    */
   public static ProxyProcess start(Path dir, String yaml, int listeners) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
-    Files.writeString(file, yaml);
+    Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx64m", "-XX:MaxDirectMemorySize=64m",
         "-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config", file.toString());
