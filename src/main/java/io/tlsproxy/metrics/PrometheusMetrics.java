@@ -3,11 +3,14 @@ package io.tlsproxy.metrics;
 import static io.tlsproxy.metrics.MetricNames.*;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -16,6 +19,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Map;
@@ -42,6 +46,19 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
   public PrometheusMetrics(String version) {
+    // Two of Micrometer's standard meters break Prometheus naming rules (promtool lints them): CPU time in
+    // nanoseconds, and a gauge ending in _count. Publish CPU time in seconds and rename the gauge.
+    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+      }
+    });
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+          .description("CPU time used by the JVM process").baseUnit("seconds").register(registry);
+    }
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -100,8 +117,6 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Timer connectionDuration;
     private final Counter toUpstream;
     private final Counter toDownstream;
-    private final Timer downstreamHandshake;
-    private final Timer upstreamHandshake;
 
     Bound(String listener) {
       this.listener = listener;
@@ -116,13 +131,13 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(tags.and(DIRECTION, TO_UPSTREAM)).register(registry);
       toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
           .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
-      downstreamHandshake = handshakeTimer(tags.and(SIDE, DOWNSTREAM));
-      upstreamHandshake = handshakeTimer(tags.and(SIDE, UPSTREAM));
     }
 
-    private Timer handshakeTimer(Tags tags) {
+    /** Registered on first use, so that a side without TLS shows no empty histogram. */
+    private Timer handshakeTimer(boolean upstream) {
       return Timer.builder(HANDSHAKE_DURATION).description("TLS handshake duration, successful or not")
-          .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(tags).register(registry);
+          .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM)
+          .register(registry);
     }
 
     @Override
@@ -132,7 +147,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, PROTOCOL, protocol, CIPHER, cipher,
               RESUMED, Boolean.toString(resumed))
           .register(registry).increment();
-      (upstream ? upstreamHandshake : downstreamHandshake).record(nanos, TimeUnit.NANOSECONDS);
+      handshakeTimer(upstream).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -140,7 +155,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
       Counter.builder(HANDSHAKE_FAILURES).description("failed TLS handshakes by reason")
           .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, REASON, reason)
           .register(registry).increment();
-      (upstream ? upstreamHandshake : downstreamHandshake).record(nanos, TimeUnit.NANOSECONDS);
+      handshakeTimer(upstream).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
