@@ -65,7 +65,8 @@ public final class HandshakeFailure {
       return NO_CLIENT_CERTIFICATE;
     }
     if (m.contains("protocol_version") || m.contains("protocol version") || m.contains("no appropriate protocol")
-        || m.contains("unsupported_protocol") || m.contains("protocol versions")) {
+        || m.contains("unsupported_protocol") || m.contains("protocol versions")
+        || m.contains("requested protocol")) {
       return PROTOCOL_VERSION;
     }
     if (m.contains("no cipher suites in common") || m.contains("no_shared_cipher")
