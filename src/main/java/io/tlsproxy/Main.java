@@ -89,8 +89,11 @@ public final class Main {
         return EXIT_OK;
       }
       PrometheusMetrics metrics = new PrometheusMetrics(version());
-      ProxyServer server = Startup.start(vertx, plan, metrics)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS).proxy();
+      Startup.Running running = Startup.start(vertx, plan, metrics)
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      ProxyServer server = running.proxy();
+      // SIGHUP reloads certificate material now instead of at the next check.
+      Signal.handle(new Signal("HUP"), sig -> running.reloadCertificates());
       installShutdown(vertx, server, cfg);
       Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started");
       return EXIT_OK;

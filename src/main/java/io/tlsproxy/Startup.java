@@ -10,7 +10,6 @@ import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.tlsproxy.metrics.PrometheusMetrics;
-import io.tlsproxy.tls.CertificateInUse;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.PolicyResolver;
 import io.tlsproxy.tls.ServerTls;
@@ -30,11 +29,16 @@ import java.util.stream.Collectors;
 public final class Startup {
 
   /** What start-up produced: the listeners, the weaker-than-default choices to warn about, the whole config. */
-  public record Plan(List<ListenerSetup> listeners, List<String> warnings, ProxyConfig config) {
+  public record Plan(List<ListenerSetup> listeners, List<String> warnings, ProxyConfig config,
+                     TlsFactory factory) {
   }
 
-  /** A running proxy with its admin endpoint. */
-  public record Running(ProxyServer proxy, AdminServer admin) {
+  /** A running proxy with its admin endpoint and the reloader of its certificates. */
+  public record Running(ProxyServer proxy, AdminServer admin, CertificateReloader reloader) {
+    /** Reloads every listener's certificate material now, as SIGHUP does. */
+    public Future<Integer> reloadCertificates() {
+      return reloader.check(true);
+    }
   }
 
   private Startup() {
@@ -47,16 +51,8 @@ public final class Startup {
   public static Future<Running> start(Vertx vertx, Plan plan, PrometheusMetrics metrics) {
     Logger log = Logger.getLogger("tlsproxy");
     plan.warnings().forEach(log::warning);
-    for (ListenerSetup s : plan.listeners()) {
-      List<CertificateInUse> certs = new ArrayList<>();
-      if (s.serverTls() != null) {
-        certs.addAll(s.serverTls().certificatesInUse());
-      }
-      if (s.clientTls() != null) {
-        certs.addAll(s.clientTls().certificatesInUse());
-      }
-      certs.forEach(c -> metrics.certificate(s.name(), c.role(), c.certificate()));
-    }
+    CertificateReloader reloader = new CertificateReloader(vertx, plan, metrics, Clock.systemUTC());
+    reloader.start();
     return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging().format())
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
@@ -67,7 +63,7 @@ public final class Startup {
           return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners())
               .onSuccess(admin -> log.info("admin listening on " + plan.config().admin().listen().host() + ":"
                   + admin.port() + " (/metrics /healthz /readyz /certs)"))
-              .map(admin -> new Running(server, admin))
+              .map(admin -> new Running(server, admin, reloader))
               .recover(t -> server.close().transform(x -> Future.failedFuture(t)));
         });
   }
@@ -97,7 +93,7 @@ public final class Startup {
       setups.add(new ListenerSetup(l, server, client));
     }
     problems.throwIfAny();
-    return new Plan(List.copyOf(setups), List.copyOf(warnings), config);
+    return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
   }
 
   /**

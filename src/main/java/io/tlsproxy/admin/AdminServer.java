@@ -41,10 +41,9 @@ public final class AdminServer {
 
   public static Future<AdminServer> start(Vertx vertx, HostPort listen, PrometheusMetrics metrics,
                                           ProxyServer proxy, List<ListenerSetup> setups) {
-    JsonArray certs = inventory(setups);
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(listen.host())
         .setPort(listen.port()).setReuseAddress(true));
-    server.requestHandler(req -> handle(req, metrics, proxy, certs));
+    server.requestHandler(req -> handle(req, metrics, proxy, setups));
     return server.listen().map(s -> new AdminServer(s)).recover(t -> {
       String why = t instanceof BindException || String.valueOf(t.getMessage()).contains("in use")
           ? "address already in use; stop the other process or choose another port" : t.getMessage();
@@ -61,7 +60,7 @@ public final class AdminServer {
   }
 
   private static void handle(HttpServerRequest req, PrometheusMetrics metrics, ProxyServer proxy,
-                             JsonArray certs) {
+                             List<ListenerSetup> setups) {
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       reply(req, 405, "text/plain", "only GET\n");
       return;
@@ -85,7 +84,8 @@ public final class AdminServer {
           reply(req, 200, "text/plain", "ready\n");
         }
       }
-      case "/certs" -> reply(req, 200, "application/json", certs.encodePrettily() + "\n");
+      // Read at each request: reloads change what is in use.
+      case "/certs" -> reply(req, 200, "application/json", inventory(setups).encodePrettily() + "\n");
       default -> reply(req, 404, "text/plain", "not found; try /metrics, /healthz, /readyz or /certs\n");
     }
   }

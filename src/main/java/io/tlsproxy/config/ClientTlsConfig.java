@@ -2,6 +2,9 @@ package io.tlsproxy.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * TLS originated towards an upstream. Certificates and host names are verified unless
@@ -14,6 +17,11 @@ import java.time.Duration;
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
                               String path) {
+
+  /** Every file this TLS side reads, for watching them for changes. */
+  public List<Path> files() {
+    return Stream.of(ca, cert, key).filter(Objects::nonNull).toList();
+  }
 
   @Override
   public String toString() {

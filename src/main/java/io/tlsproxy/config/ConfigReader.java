@@ -27,7 +27,7 @@ public final class ConfigReader {
   public ProxyConfig read(JsonObject root) {
     ConfigProblems problems = new ConfigProblems();
     ConfigNode node = new ConfigNode(root, "", problems, env);
-    node.allowOnly("admin", "listeners", "shutdown", "logging");
+    node.allowOnly("admin", "listeners", "shutdown", "logging", "reload");
 
     AdminConfig admin = new AdminConfig(AdminConfig.DEFAULT_LISTEN);
     ConfigNode adminNode = node.child("admin");
@@ -51,6 +51,14 @@ public final class ConfigReader {
           LoggingConfig.Format.TEXT));
     }
 
+    ReloadConfig reload = ReloadConfig.DEFAULT;
+    ConfigNode reloadNode = node.child("reload");
+    if (reloadNode != null) {
+      reloadNode.allowOnly("checkInterval", "warnBefore");
+      reload = new ReloadConfig(reloadNode.duration("checkInterval", ReloadConfig.DEFAULT_CHECK_INTERVAL),
+          reloadNode.duration("warnBefore", ReloadConfig.DEFAULT_WARN_BEFORE));
+    }
+
     if (!node.has("listeners")) {
       node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
     }
@@ -63,11 +71,11 @@ public final class ConfigReader {
       }
     }
     problems.throwIfAny();
-    return new ProxyConfig(admin, listeners, shutdown, logging);
+    return new ProxyConfig(admin, listeners, shutdown, logging, reload);
   }
 
   private ListenerConfig listener(ConfigNode n) {
-    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout");
+    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime");
     String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
     if (name != null && !NAME.matcher(name).matches()) {
       n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
@@ -82,8 +90,9 @@ public final class ConfigReader {
     } else {
       upstream = upstream(upNode);
     }
-    Duration idle = nonNegative(n, "idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
-    return new ListenerConfig(name, listen, tls, upstream, idle);
+    Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
+    Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
+    return new ListenerConfig(name, listen, tls, upstream, idle, lifetime);
   }
 
   private ServerTlsConfig serverTls(ConfigNode n) {
@@ -173,9 +182,5 @@ public final class ConfigReader {
       return fallback;
     }
     return d;
-  }
-
-  private static Duration nonNegative(ConfigNode n, String key, Duration fallback) {
-    return n.duration(key, fallback);
   }
 }

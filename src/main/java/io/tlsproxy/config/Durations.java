@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /** Durations as the configuration writes them: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or {@code 0}. */
 public final class Durations {
 
-  private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)");
+  private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
   private Durations() {
   }
@@ -19,14 +19,16 @@ public final class Durations {
     }
     Matcher m = FORMAT.matcher(s);
     if (!m.matches()) {
-      throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 5m or 1h, got '" + text + "'");
+      throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 5m, 1h or 14d, got '" + text
+          + "'");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {
       case "ms" -> Duration.ofMillis(n);
       case "s" -> Duration.ofSeconds(n);
       case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
     };
   }
 
@@ -35,6 +37,9 @@ public final class Durations {
     long ms = d.toMillis();
     if (ms == 0) {
       return "0";
+    }
+    if (ms % 86_400_000 == 0) {
+      return ms / 86_400_000 + "d";
     }
     if (ms % 3_600_000 == 0) {
       return ms / 3_600_000 + "h";

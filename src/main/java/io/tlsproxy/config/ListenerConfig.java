@@ -5,10 +5,12 @@ import java.time.Duration;
 /**
  * One listening port and where its bytes go.
  *
- * @param tls         present when the listener terminates TLS; null for a plaintext listener
- * @param idleTimeout close a connection after this long without a byte either way; zero means never
+ * @param tls                   present when the listener terminates TLS; null for a plaintext listener
+ * @param idleTimeout           close a connection after this long without a byte either way; zero means never
+ * @param maxConnectionLifetime close a connection this long after it opened (gracefully: half-close first), so
+ *                              that long-lived clients reconnect onto rotated certificates; zero means never
  */
 public record ListenerConfig(String name, HostPort listen, ServerTlsConfig tls, UpstreamConfig upstream,
-                             Duration idleTimeout) {
+                             Duration idleTimeout, Duration maxConnectionLifetime) {
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 }

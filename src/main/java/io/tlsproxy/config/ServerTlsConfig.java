@@ -2,7 +2,10 @@ package io.tlsproxy.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * TLS accepted by a listener.
@@ -13,6 +16,18 @@ import java.util.List;
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
                               Path clientCa, Duration handshakeTimeout) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Every file this TLS side reads, for watching them for changes. */
+  public List<Path> files() {
+    List<Path> out = new ArrayList<>();
+    for (CertificateConfig c : certificates) {
+      Stream.of(c.cert(), c.key(), c.keystore()).filter(Objects::nonNull).forEach(out::add);
+    }
+    if (clientCa != null) {
+      out.add(clientCa);
+    }
+    return out;
+  }
 
   /** Whether clients must, may or must not present a certificate. */
   public enum ClientAuth { NONE, OPTIONAL, REQUIRED }

@@ -19,9 +19,13 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tlsproxy.tls.CertificateInUse;
 import java.lang.management.ManagementFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +48,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
   private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final Map<String, List<Meter>> expiryGauges = new HashMap<>();
 
   public PrometheusMetrics(String version) {
     // Two of Micrometer's standard meters break Prometheus naming rules (promtool lints them): CPU time in
@@ -94,13 +99,26 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
   }
 
   @Override
-  public void certificate(String listener, String role, X509Certificate cert) {
-    Gauge.builder(CERTIFICATE_EXPIRY, cert, c -> c.getNotAfter().getTime() / 1000.0)
-        .description("notAfter of a certificate in use, as Unix time")
-        .baseUnit("seconds")
-        .tags(LISTENER, listener, ROLE, role, SUBJECT, cert.getSubjectX500Principal().getName(),
-            SERIAL, cert.getSerialNumber().toString(16))
-        .register(registry);
+  public synchronized void certificates(String listener, List<CertificateInUse> certificates) {
+    List<Meter> old = expiryGauges.getOrDefault(listener, List.of());
+    List<Meter> now = new ArrayList<>();
+    for (CertificateInUse c : certificates) {
+      X509Certificate cert = c.certificate();
+      now.add(Gauge.builder(CERTIFICATE_EXPIRY, cert, x -> x.getNotAfter().getTime() / 1000.0)
+          .description("notAfter of a certificate in use, as Unix time")
+          .baseUnit("seconds")
+          .tags(LISTENER, listener, ROLE, c.role(), SUBJECT, cert.getSubjectX500Principal().getName(),
+              SERIAL, cert.getSerialNumber().toString(16))
+          .register(registry));
+    }
+    old.stream().filter(m -> !now.contains(m)).forEach(registry::remove);
+    expiryGauges.put(listener, now);
+  }
+
+  @Override
+  public void reloaded(String listener, boolean success) {
+    Counter.builder(RELOADS).description("attempts to reload certificate material, by result")
+        .tags(LISTENER, listener, RESULT, success ? "success" : "failure").register(registry).increment();
   }
 
   @Override

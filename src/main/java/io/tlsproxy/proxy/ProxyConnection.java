@@ -32,6 +32,8 @@ final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
+  /** How long peers get to finish after a connection reached its maximum lifetime. */
+  private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
   private final ListenerRuntime listener;
   private final Channel down;
@@ -58,6 +60,7 @@ final class ProxyConnection {
   private long lastActivity = startNanos;
   private ScheduledFuture<?> handshakeTimer;
   private ScheduledFuture<?> idleTimer;
+  private ScheduledFuture<?> lifetimeTimer;
 
   ProxyConnection(ListenerRuntime listener, Channel down) {
     this.listener = listener;
@@ -70,6 +73,10 @@ final class ProxyConnection {
   /** Called once, from the listener's connect handler, before the first read. */
   void start() {
     metrics.connectionOpened();
+    Duration lifetime = listener.setup().config().maxConnectionLifetime();
+    if (!lifetime.isZero()) {
+      lifetimeTimer = down.eventLoop().schedule(this::lifetimeReached, lifetime.toNanos(), TimeUnit.NANOSECONDS);
+    }
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     listener.install(down, downLeg);
     if (listener.setup().serverTls() != null) {
@@ -272,7 +279,7 @@ final class ProxyConnection {
       } else {
         upOutputShut = true;
       }
-      if (downOutputShut && upOutputShut) {
+      if (downOutputShut && upOutputShut && downLeg.inputEnded() && upLeg != null && upLeg.inputEnded()) {
         closeWith("completed", null);
       }
     };
@@ -281,6 +288,26 @@ final class ProxyConnection {
     } else {
       done.run();
     }
+  }
+
+  /**
+   * The connection has lived as long as it may: both peers are told that no more data comes (FIN, or
+   * close_notify then FIN), so that well-behaved clients finish and reconnect, onto rotated certificates too.
+   * Whatever is still open after a short grace is closed.
+   */
+  private void lifetimeReached() {
+    if (closing) {
+      return;
+    }
+    log.closeReasonIfUnset("max_connection_lifetime");
+    if (!relaying) {
+      closeBoth();
+      return;
+    }
+    shutdownOutput(down, Side.DOWNSTREAM);
+    shutdownOutput(up, Side.UPSTREAM);
+    long grace = Math.min(LIFETIME_GRACE.toNanos(), listener.setup().config().maxConnectionLifetime().toNanos());
+    down.eventLoop().schedule(this::closeBoth, grace, TimeUnit.NANOSECONDS);
   }
 
   private void scheduleIdleCheck(long idleNanos) {
@@ -382,6 +409,7 @@ final class ProxyConnection {
     finished = true;
     cancel(handshakeTimer);
     cancel(idleTimer);
+    cancel(lifetimeTimer);
     listener.tracker().remove(this);
     long duration = System.nanoTime() - startNanos;
     if (listener.setup().serverTls() != null && !downHandshakeRecorded) {

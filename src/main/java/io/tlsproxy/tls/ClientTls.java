@@ -13,32 +13,41 @@ import java.util.List;
  */
 public final class ClientTls {
 
-  private final SslContext context;
+  /** Everything a reload replaces, swapped in one step. */
+  private record State(SslContext context, KeyMaterial clientCertificate, List<X509Certificate> cas) {
+  }
+
   private final TlsPolicy policy;
   private final String serverName;
   private final boolean verify;
   private final String trustSource;
-  private final KeyMaterial clientCertificate;
-  private final List<X509Certificate> cas;
+  private volatile State state;
 
   ClientTls(SslContext context, TlsPolicy policy, String serverName, boolean verify, String trustSource,
             KeyMaterial clientCertificate, List<X509Certificate> cas) {
-    this.context = context;
     this.policy = policy;
     this.serverName = serverName;
     this.verify = verify;
     this.trustSource = trustSource;
-    this.clientCertificate = clientCertificate;
-    this.cas = List.copyOf(cas);
+    this.state = new State(context, clientCertificate, List.copyOf(cas));
+  }
+
+  /**
+   * From now on, new upstream connections use {@code newer}'s trust and client certificate; open ones keep
+   * theirs. A new context also starts an empty session cache, so no session made under the old trust resumes.
+   */
+  public void replaceWith(ClientTls newer) {
+    this.state = newer.state;
   }
 
   /** The client certificate presented, and the CAs the upstream is checked against (none: JVM defaults). */
   public List<CertificateInUse> certificatesInUse() {
+    State s = state;
     List<CertificateInUse> out = new ArrayList<>();
-    if (clientCertificate != null) {
-      out.add(new CertificateInUse(CertificateInUse.CLIENT, clientCertificate.leaf()));
+    if (s.clientCertificate() != null) {
+      out.add(new CertificateInUse(CertificateInUse.CLIENT, s.clientCertificate().leaf()));
     }
-    cas.forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
+    s.cas().forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
     return out;
   }
 
@@ -47,7 +56,7 @@ public final class ClientTls {
    * server name, else {@code host}; the session cache is keyed on it too.
    */
   public SslHandler newHandler(ByteBufAllocator alloc, String host, int port) {
-    return context.newHandler(alloc, serverName != null ? serverName : host, port);
+    return state.context().newHandler(alloc, serverName != null ? serverName : host, port);
   }
 
   public TlsPolicy policy() {
@@ -67,6 +76,6 @@ public final class ClientTls {
   }
 
   public KeyMaterial clientCertificate() {
-    return clientCertificate;
+    return state.clientCertificate();
   }
 }

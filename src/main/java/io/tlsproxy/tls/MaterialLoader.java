@@ -123,7 +123,8 @@ public final class MaterialLoader {
       while (parsed != null && !isKey(parsed)) {
         parsed = parser.readObject();
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // BouncyCastle reports malformed base64 or ASN.1 with unchecked exceptions.
       throw new MaterialException("cannot read private key " + file + ": " + oneLine(e));
     }
     if (parsed == null) {
@@ -148,7 +149,7 @@ public final class MaterialLoader {
       PKCS8EncryptedPrivateKeyInfo enc = (PKCS8EncryptedPrivateKeyInfo) parsed;
       return converter.getPrivateKey(enc.decryptPrivateKeyInfo(
           new JceOpenSSLPKCS8DecryptorProviderBuilder().build(password.toCharArray())));
-    } catch (PKCSException | OperatorCreationException | IOException e) {
+    } catch (PKCSException | OperatorCreationException | IOException | RuntimeException e) {
       throw new MaterialException("cannot decrypt private key " + file + ": wrong password or unsupported "
           + "encryption");
     }

@@ -12,34 +12,44 @@ import java.util.List;
  */
 public final class ServerTls {
 
-  private final ServerNameMatcher<SslContext> contexts;
+  /** Everything a reload replaces, swapped in one step so that a handshake never sees half of a reload. */
+  private record State(ServerNameMatcher<SslContext> contexts, List<KeyMaterial> certificates,
+                       List<X509Certificate> clientCas) {
+  }
+
   private final TlsPolicy policy;
   private final ClientAuth clientAuth;
-  private final List<KeyMaterial> certificates;
   private final String trustSource;
-  private final List<X509Certificate> clientCas;
+  private volatile State state;
 
   ServerTls(ServerNameMatcher<SslContext> contexts, TlsPolicy policy, ClientAuth clientAuth,
             List<KeyMaterial> certificates, String trustSource, List<X509Certificate> clientCas) {
-    this.contexts = contexts;
     this.policy = policy;
     this.clientAuth = clientAuth;
-    this.certificates = certificates;
     this.trustSource = trustSource;
-    this.clientCas = List.copyOf(clientCas);
+    this.state = new State(contexts, List.copyOf(certificates), List.copyOf(clientCas));
+  }
+
+  /**
+   * From now on, new handshakes use {@code newer}'s certificates and client trust; connections already open
+   * keep what they started with. The policy is configuration and does not change.
+   */
+  public void replaceWith(ServerTls newer) {
+    this.state = newer.state;
   }
 
   /** The certificates served (leaves) and the CAs client certificates are checked against. */
   public List<CertificateInUse> certificatesInUse() {
+    State s = state;
     List<CertificateInUse> out = new ArrayList<>();
-    certificates.forEach(km -> out.add(new CertificateInUse(CertificateInUse.SERVER, km.leaf())));
-    clientCas.forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
+    s.certificates().forEach(km -> out.add(new CertificateInUse(CertificateInUse.SERVER, km.leaf())));
+    s.clientCas().forEach(ca -> out.add(new CertificateInUse(CertificateInUse.CA, ca)));
     return out;
   }
 
   /** The context for a client that sent {@code serverName} (null when it sent none). */
   public SslContext select(String serverName) {
-    return contexts.match(serverName);
+    return state.contexts().match(serverName);
   }
 
   public TlsPolicy policy() {
@@ -51,7 +61,7 @@ public final class ServerTls {
   }
 
   public List<KeyMaterial> certificates() {
-    return certificates;
+    return state.certificates();
   }
 
   /** Where client certificates are verified against, for reports; "none" without client auth. */

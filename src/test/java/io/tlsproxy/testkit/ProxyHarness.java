@@ -55,6 +55,11 @@ public final class ProxyHarness implements AutoCloseable {
     return running.proxy();
   }
 
+  /** Reloads certificate material now, as SIGHUP does; returns how many listeners got new material. */
+  public int reloadCertificates() throws Exception {
+    return running.reloadCertificates().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
   public int adminPort() {
     return running.admin().port();
   }

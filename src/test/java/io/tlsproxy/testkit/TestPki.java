@@ -96,6 +96,12 @@ public final class TestPki {
   }
 
   /** A client certificate with common name {@code cn}. */
+  /** A server certificate valid from yesterday for {@code validity}. */
+  public Issued serverValidFor(Issued ca, Duration validity, String name, String... names) {
+    return leaf(ca, name, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(validity),
+        KeyPurposeId.id_kp_serverAuth, names);
+  }
+
   public Issued client(Issued ca, String cn) {
     return leaf(ca, cn, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)),
         KeyPurposeId.id_kp_clientAuth, new String[0]);
