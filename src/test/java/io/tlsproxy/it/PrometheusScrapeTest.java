@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.ProxyHarness;
+import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +31,6 @@ class PrometheusScrapeTest {
 
   private static final String LISTENER = "scraped";
   private static final int HANDSHAKES = 3;
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir
   Path dir;
@@ -115,9 +111,8 @@ class PrometheusScrapeTest {
     return get(webPort, "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
   }
 
+  /** Prometheus's API on loopback, fetched the way the admin endpoint is. */
   private static String get(int webPort, String pathAndQuery) throws IOException, InterruptedException {
-    HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + webPort + pathAndQuery))
-        .timeout(Duration.ofSeconds(10)).build();
-    return HTTP.send(r, HttpResponse.BodyHandlers.ofString()).body();
+    return Scrape.get(webPort, pathAndQuery, null).body();
   }
 }
