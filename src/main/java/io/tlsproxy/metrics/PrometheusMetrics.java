@@ -52,12 +52,19 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
 
   public PrometheusMetrics(String version) {
     // Two of Micrometer's standard meters break Prometheus naming rules (promtool lints them): CPU time in
-    // nanoseconds, and a gauge ending in _count. Publish CPU time in seconds and rename the gauge.
+    // nanoseconds, and a gauge ending in _count. Publish CPU time in seconds and rename the gauge. File
+    // descriptors get the names every Prometheus client library uses, which dashboards and alerts expect:
+    // https://prometheus.io/docs/instrumenting/writing_clientlibs/#process-metrics
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
     registry.config().meterFilter(new MeterFilter() {
       @Override
       public Meter.Id map(Meter.Id id) {
-        return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+        return switch (id.getName()) {
+          case "system.cpu.count" -> id.withName("system.cpus");
+          case "process.files.open" -> id.withName("process.open.fds").withBaseUnit(null);
+          case "process.files.max" -> id.withName("process.max.fds").withBaseUnit(null);
+          default -> id;
+        };
       }
     });
     if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {

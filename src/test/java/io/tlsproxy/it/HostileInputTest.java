@@ -1,7 +1,6 @@
 package io.tlsproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
@@ -10,10 +9,7 @@ import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -67,7 +63,7 @@ class HostileInputTest {
             tls: {certificates: [{cert: %s, key: %s}]}
             upstream: {endpoints: [127.0.0.1:%d]}
         """.formatted(proxyCert.certFile(), proxyCert.keyFile(), echo.port()));
-    clientHello = recordClientHello();
+    clientHello = Clients.recordClientHello(client, "proxy.test");
   }
 
   @AfterAll
@@ -85,34 +81,6 @@ class HostileInputTest {
   @AfterEach
   void stopBystander() throws Exception {
     bystander.close();
-  }
-
-  /** Lets a JDK client start a handshake against a plain socket and keeps the first TLS record it sends. */
-  private byte[] recordClientHello() throws Exception {
-    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      server.setSoTimeout(Clients.TIMEOUT_MS);
-      CompletableFuture<Void> handshake = CompletableFuture.runAsync(() -> {
-        try (SSLSocket s = Clients.tls(client, server.getLocalPort(), "proxy.test")) {
-          s.getInputStream().read();
-        } catch (IOException expected) {
-          // the recorder hangs up after the ClientHello
-        }
-      });
-      try (Socket s = server.accept()) {
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        byte[] header = new byte[5];
-        in.readFully(header);
-        assertEquals(0x16, header[0], "a TLS handshake record");
-        byte[] body = new byte[((header[3] & 0xff) << 8) | (header[4] & 0xff)];
-        in.readFully(body);
-        byte[] record = Arrays.copyOf(header, header.length + body.length);
-        System.arraycopy(body, 0, record, header.length, body.length);
-        assertTrue(record.length > 100, "a ClientHello of " + record.length + " bytes");
-        return record;
-      } finally {
-        handshake.get(Clients.TIMEOUT_MS, TimeUnit.MILLISECONDS);
-      }
-    }
   }
 
   @Test

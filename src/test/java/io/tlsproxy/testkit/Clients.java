@@ -1,15 +1,19 @@
 package io.tlsproxy.testkit;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -94,6 +98,41 @@ public final class Clients {
     }
     if (b != -1) {
       throw new AssertionError("expected the connection to be closed, but a byte arrived");
+    }
+  }
+
+  /**
+   * Lets a JDK client with {@code ctx} start a handshake sending {@code sni} against a plain socket, and returns
+   * the first TLS record it sent: a real ClientHello, for tests that replay or alter it.
+   */
+  public static byte[] recordClientHello(SSLContext ctx, String sni) throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      server.setSoTimeout(TIMEOUT_MS);
+      CompletableFuture<Void> handshake = CompletableFuture.runAsync(() -> {
+        try (SSLSocket s = tls(ctx, server.getLocalPort(), sni)) {
+          s.getInputStream().read();
+        } catch (IOException expected) {
+          // the recorder hangs up after the ClientHello
+        }
+      });
+      try (Socket s = server.accept()) {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        byte[] header = new byte[5];
+        in.readFully(header);
+        if (header[0] != 0x16) {
+          throw new AssertionError("expected a TLS handshake record, got content type " + header[0]);
+        }
+        byte[] body = new byte[((header[3] & 0xff) << 8) | (header[4] & 0xff)];
+        in.readFully(body);
+        byte[] record = Arrays.copyOf(header, header.length + body.length);
+        System.arraycopy(body, 0, record, header.length, body.length);
+        if (record.length <= 100) {
+          throw new AssertionError("a ClientHello of only " + record.length + " bytes");
+        }
+        return record;
+      } finally {
+        handshake.get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      }
     }
   }
 
