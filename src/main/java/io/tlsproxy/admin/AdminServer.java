@@ -41,8 +41,10 @@ public final class AdminServer {
 
   public static Future<AdminServer> start(Vertx vertx, HostPort listen, PrometheusMetrics metrics,
                                           ProxyServer proxy, List<ListenerSetup> setups) {
+    // HTTP/1.1 only: scrapers and probes speak it, and an h2c upgrade is one more thing to go wrong.
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(listen.host())
-        .setPort(listen.port()).setReuseAddress(true));
+        .setPort(listen.port()).setReuseAddress(true).setHttp2ClearTextEnabled(false)
+        .setIdleTimeout(60));
     server.requestHandler(req -> handle(req, metrics, proxy, setups));
     return server.listen().map(s -> new AdminServer(s)).recover(t -> {
       String why = t instanceof BindException || String.valueOf(t.getMessage()).contains("in use")

@@ -52,6 +52,10 @@ class ExampleConfigTest {
     assertEquals("db.internal", tunnel.upstream().tls().serverName());
     assertFalse(tunnel.upstream().tls().insecureSkipVerify());
     assertEquals(Duration.ofMinutes(30), tunnel.idleTimeout());
+    assertEquals(Duration.ZERO, web.maxConnectionLifetime());
+    assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
+    assertEquals(Duration.ofDays(14), c.reload().warnBefore());
+    assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
   }
 
   @Test

@@ -51,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminEndpointTest {
 
   private static final String LISTENER = "mtls";
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir
   static Path dir;

@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
 /** A scrape of the admin endpoint's {@code /metrics}, with look-ups of samples by name and labels. */
 public final class Scrape {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** HTTP/1.1 as Prometheus speaks it; the JDK client's h2c upgrade attempt is not what scrapers do. */
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)$");
   private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
