@@ -119,7 +119,7 @@ final class CertificateReloader {
           + "use stay: " + p));
       return false;
     }
-    List<String> before = serials(s);
+    String before = serials(s);
     if (server != null) {
       s.serverTls().replaceWith(server);
     }
@@ -150,14 +150,15 @@ final class CertificateReloader {
     }
   }
 
-  private static List<String> serials(ListenerSetup s) {
-    List<String> out = new ArrayList<>();
+  /** Serial numbers by role, e.g. {@code server=[1a2b] ca=[3c4d]}, for the log line of a reload. */
+  private static String serials(ListenerSetup s) {
+    Map<String, List<String>> byRole = new LinkedHashMap<>();
     for (CertificateInUse c : s.certificatesInUse()) {
-      if (!c.role().equals(CertificateInUse.CA)) {
-        out.add(c.certificate().getSerialNumber().toString(16));
-      }
+      byRole.computeIfAbsent(c.role(), r -> new ArrayList<>()).add(c.certificate().getSerialNumber().toString(16));
     }
-    return out;
+    StringBuilder b = new StringBuilder();
+    byRole.forEach((role, serials) -> b.append(b.length() == 0 ? "" : " ").append(role).append('=').append(serials));
+    return b.toString();
   }
 
   private static List<Path> files(ListenerConfig cfg) {
