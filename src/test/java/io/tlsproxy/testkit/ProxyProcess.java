@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 public final class ProxyProcess implements AutoCloseable {
 
   private static final Pattern LISTENING = Pattern.compile("listener (\\S+) listening on [^:\\s]+:(\\d+) ");
+  private static final Pattern ADMIN = Pattern.compile("admin listening on [^:\\s]+:(\\d+) ");
 
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
@@ -76,6 +77,16 @@ public final class ProxyProcess implements AutoCloseable {
     return listening().stream().filter(m -> m.group(1).equals(listener)).findFirst()
         .map(m -> Integer.parseInt(m.group(2)))
         .orElseThrow(() -> new AssertionError("listener " + listener + " logged no port; logged: " + lines));
+  }
+
+  /** The admin endpoint's port, once it has logged it (it starts right after the listeners). */
+  public int adminPort() {
+    String line = awaitLine(Duration.ofSeconds(10), "admin listening on ");
+    Matcher m = ADMIN.matcher(line);
+    if (!m.find()) {
+      throw new AssertionError("no admin port in: " + line);
+    }
+    return Integer.parseInt(m.group(1));
   }
 
   public long pid() {
