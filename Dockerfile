@@ -14,11 +14,12 @@ ARG JAR_FROM=build
 
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
-# Dependencies first, so that a change to the sources alone reuses this layer.
+# Dependencies first, so that a change to the sources alone reuses this layer (package may still fetch a few
+# plugin dependencies that go-offline does not resolve).
 COPY pom.xml .
 RUN mvn -B -q dependency:go-offline
 COPY src/main src/main
-RUN mvn -B -q -o package -DskipTests && mkdir -p /out && cp target/tlsproxy.jar /out/
+RUN mvn -B -q package -DskipTests && mkdir -p /out && cp target/tlsproxy.jar /out/
 
 FROM ${BUILD_IMAGE} AS prebuilt
 COPY target/tlsproxy.jar /out/tlsproxy.jar
