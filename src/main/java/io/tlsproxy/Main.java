@@ -9,7 +9,6 @@ import io.vertx.core.Vertx;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -89,12 +88,14 @@ public final class Main {
         return EXIT_OK;
       }
       PrometheusMetrics metrics = new PrometheusMetrics(version());
-      Startup.Running running = Startup.start(vertx, plan, metrics)
+      Shutdown shutdown = new Shutdown(vertx, cfg.shutdown());
+      Startup.Running running = Startup.start(vertx, plan, metrics,
+              () -> shutdown.request("POST /quitquitquit"))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      ProxyServer server = running.proxy();
+      installSignals(shutdown);
       // SIGHUP reloads certificate material now instead of at the next check.
       Signal.handle(new Signal("HUP"), sig -> running.reloadCertificates());
-      installShutdown(vertx, server, cfg);
+      shutdown.attach(running.proxy());
       Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started");
       return EXIT_OK;
     } catch (ConfigException e) {
@@ -124,30 +125,11 @@ public final class Main {
   }
 
   /**
-   * SIGTERM and SIGINT drain: stop accepting, let connections finish for up to drainTimeout, then exit 0. A
-   * handler rather than a shutdown hook, because a hook cannot choose the exit status.
+   * SIGTERM and SIGINT drain and exit 0 (see {@link Shutdown}). A signal handler rather than a shutdown hook,
+   * because a hook cannot choose the exit status.
    */
-  private static void installShutdown(Vertx vertx, ProxyServer server, ProxyConfig cfg) {
-    CountDownLatch once = new CountDownLatch(1);
-    sun.misc.SignalHandler handler = sig -> {
-      if (once.getCount() == 0) {
-        return;
-      }
-      once.countDown();
-      Logger log = Logger.getLogger("tlsproxy");
-      log.info("SIG" + sig.getName() + ": draining, open connections: " + server.connections().size()
-          + ", up to " + cfg.shutdown().drainTimeout().toMillis() + " ms");
-      try {
-        server.drain(cfg.shutdown().drainTimeout()).toCompletionStage().toCompletableFuture()
-            .get(cfg.shutdown().drainTimeout().toMillis() + 15_000, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        log.warning("drain did not finish cleanly: " + e);
-      }
-      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
-          .exceptionally(t -> null).join();
-      log.info("stopped");
-      System.exit(EXIT_OK);
-    };
+  private static void installSignals(Shutdown shutdown) {
+    sun.misc.SignalHandler handler = sig -> shutdown.request("SIG" + sig.getName());
     Signal.handle(new Signal("TERM"), handler);
     Signal.handle(new Signal("INT"), handler);
   }

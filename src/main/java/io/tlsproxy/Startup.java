@@ -46,9 +46,10 @@ public final class Startup {
 
   /**
    * Logs every weaker-than-default choice, publishes certificate expiry, binds every listener, then the admin
-   * endpoint (so that readiness implies listening), and logs where each one listens.
+   * endpoint (so that readiness implies listening), and logs where each one listens. {@code onQuit} is run when
+   * the admin endpoint is asked to stop the proxy.
    */
-  public static Future<Running> start(Vertx vertx, Plan plan, PrometheusMetrics metrics) {
+  public static Future<Running> start(Vertx vertx, Plan plan, PrometheusMetrics metrics, Runnable onQuit) {
     Logger log = Logger.getLogger("tlsproxy");
     plan.warnings().forEach(log::warning);
     CertificateReloader reloader = new CertificateReloader(vertx, plan, metrics, Clock.systemUTC());
@@ -60,9 +61,10 @@ public final class Startup {
                 + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
                 + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
           }
-          return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners())
+          return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners(),
+                  onQuit)
               .onSuccess(admin -> log.info("admin listening on " + plan.config().admin().listen().host() + ":"
-                  + admin.port() + " (/metrics /healthz /readyz /certs)"))
+                  + admin.port() + " (/metrics /healthz /readyz /certs /quitquitquit)"))
               .map(admin -> new Running(server, admin, reloader))
               .recover(t -> server.close().transform(x -> Future.failedFuture(t)));
         });

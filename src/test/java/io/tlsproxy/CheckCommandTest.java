@@ -109,6 +109,10 @@ class CheckCommandTest {
         Arguments.of("bad balance",
             "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1], balance: random}}]\n",
             "listeners[0].upstream.balance: unknown value 'random'; use one of failover, round-robin"),
+        Arguments.of("acceptDuringDrain not a boolean",
+            "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}}]\n"
+                + "shutdown: {acceptDuringDrain: maybe}\n",
+            "shutdown.acceptDuringDrain: expected true or false, got 'maybe'"),
         Arguments.of("unset environment variable",
             "listeners: [{name: a, listen: '127.0.0.1:${TLSPROXY_TEST_UNSET_PORT}',"
                 + " upstream: {endpoints: [127.0.0.1:1]}}]\n",

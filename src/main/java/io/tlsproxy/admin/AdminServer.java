@@ -27,7 +27,9 @@ import java.util.List;
 
 /**
  * {@code /metrics} (Prometheus or OpenMetrics), {@code /healthz} (liveness: every listener's event loop
- * answers), {@code /readyz} (listening and not draining) and {@code /certs} (certificates in use, no keys).
+ * answers), {@code /readyz} (listening and not draining), {@code /certs} (certificates in use, no keys) and
+ * {@code POST /quitquitquit}, which asks for a graceful exit. The endpoint only reads the proxy's state: the
+ * exit is the caller's {@code onQuit}, so that one place owns stopping the process.
  */
 public final class AdminServer {
 
@@ -40,12 +42,12 @@ public final class AdminServer {
   }
 
   public static Future<AdminServer> start(Vertx vertx, HostPort listen, PrometheusMetrics metrics,
-                                          ProxyServer proxy, List<ListenerSetup> setups) {
+                                          ProxyServer proxy, List<ListenerSetup> setups, Runnable onQuit) {
     // HTTP/1.1 only: scrapers and probes speak it, and an h2c upgrade is one more thing to go wrong.
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(listen.host())
         .setPort(listen.port()).setReuseAddress(true).setHttp2ClearTextEnabled(false)
         .setIdleTimeout(60));
-    server.requestHandler(req -> handle(req, metrics, proxy, setups));
+    server.requestHandler(req -> handle(req, metrics, proxy, setups, onQuit));
     return server.listen().map(s -> new AdminServer(s)).recover(t -> {
       String why = t instanceof BindException || String.valueOf(t.getMessage()).contains("in use")
           ? "address already in use; stop the other process or choose another port" : t.getMessage();
@@ -62,7 +64,18 @@ public final class AdminServer {
   }
 
   private static void handle(HttpServerRequest req, PrometheusMetrics metrics, ProxyServer proxy,
-                             List<ListenerSetup> setups) {
+                             List<ListenerSetup> setups, Runnable onQuit) {
+    if (req.path().equals("/quitquitquit")) {
+      if (req.method() != HttpMethod.POST) {
+        reply(req, 405, "text/plain", "only POST\n");
+        return;
+      }
+      // Answer first: the exit that follows closes this connection.
+      req.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end("draining, then exiting\n")
+          .onComplete(x -> onQuit.run());
+      return;
+    }
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       reply(req, 405, "text/plain", "only GET\n");
       return;
@@ -88,7 +101,8 @@ public final class AdminServer {
       }
       // Read at each request: reloads change what is in use.
       case "/certs" -> reply(req, 200, "application/json", inventory(setups).encodePrettily() + "\n");
-      default -> reply(req, 404, "text/plain", "not found; try /metrics, /healthz, /readyz or /certs\n");
+      default -> reply(req, 404, "text/plain",
+          "not found; try /metrics, /healthz, /readyz, /certs or POST /quitquitquit\n");
     }
   }
 

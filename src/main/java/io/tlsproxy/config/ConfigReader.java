@@ -36,11 +36,12 @@ public final class ConfigReader {
       admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN));
     }
 
-    ShutdownConfig shutdown = new ShutdownConfig(ShutdownConfig.DEFAULT_DRAIN_TIMEOUT);
+    ShutdownConfig shutdown = ShutdownConfig.DEFAULT;
     ConfigNode shutdownNode = node.child("shutdown");
     if (shutdownNode != null) {
-      shutdownNode.allowOnly("drainTimeout");
-      shutdown = new ShutdownConfig(shutdownNode.duration("drainTimeout", ShutdownConfig.DEFAULT_DRAIN_TIMEOUT));
+      shutdownNode.allowOnly("drainTimeout", "acceptDuringDrain");
+      shutdown = new ShutdownConfig(shutdownNode.duration("drainTimeout", ShutdownConfig.DEFAULT_DRAIN_TIMEOUT),
+          shutdownNode.bool("acceptDuringDrain", false));
     }
 
     LoggingConfig logging = LoggingConfig.DEFAULT;

@@ -110,6 +110,25 @@ public final class ProxyServer {
    */
   public Future<Void> drain(Duration timeout) {
     draining = true;
+    return stopAccepting(timeout);
+  }
+
+  /**
+   * Drains like {@link #drain(Duration)}, or with {@code keepAccepting} reports not ready at once but goes on
+   * accepting for the whole {@code timeout}, then stops accepting and closes what is still open.
+   */
+  public Future<Void> drain(Duration timeout, boolean keepAccepting) {
+    if (!keepAccepting) {
+      return drain(timeout);
+    }
+    draining = true;
+    Promise<Void> done = Promise.promise();
+    vertx.setTimer(Math.max(1, timeout.toMillis()),
+        id -> stopAccepting(Duration.ZERO).onComplete(done));
+    return done.future();
+  }
+
+  private Future<Void> stopAccepting(Duration timeout) {
     long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> tracker.closeAll("drain_timeout"));
     List<Future<Void>> shutdowns = new ArrayList<>();
     // Vert.x's own deadline is a backstop behind ours, so that our close reason is the one logged.

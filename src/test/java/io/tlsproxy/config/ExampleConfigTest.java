@@ -36,6 +36,7 @@ class ExampleConfigTest {
     ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
     assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
     assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
+    assertFalse(c.shutdown().acceptDuringDrain());
     ListenerConfig web = c.listeners().get(0);
     assertEquals("web", web.name());
     assertEquals(new HostPort("0.0.0.0", 8443), web.listen());
@@ -75,7 +76,7 @@ class ExampleConfigTest {
     assertEquals(ListenerConfig.DEFAULT_IDLE_TIMEOUT, a.idleTimeout());
     assertEquals(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, a.upstream().connectTimeout());
     assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
-    assertEquals(ShutdownConfig.DEFAULT_DRAIN_TIMEOUT, c.shutdown().drainTimeout());
+    assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
   }
 
   @Test

@@ -38,8 +38,8 @@ public final class ProxyHarness implements AutoCloseable {
       ProxyConfig config = ConfigLoader.load(vertx, file, Map.of());
       Startup.Plan plan = Startup.prepare(config, Clock.systemUTC());
       PrometheusMetrics metrics = new PrometheusMetrics("test");
-      Startup.Running running = Startup.start(vertx, plan, metrics).toCompletionStage().toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
+      Startup.Running running = Startup.start(vertx, plan, metrics, () -> { }).toCompletionStage()
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
       return new ProxyHarness(vertx, running, metrics);
     } catch (Exception | Error e) {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -37,6 +37,13 @@ public final class Scrape {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** POSTs an empty body to {@code path} of the admin endpoint on 127.0.0.1:{@code port}. */
+  public static HttpResponse<String> post(int port, String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   public static Scrape of(int adminPort) throws IOException, InterruptedException {
     HttpResponse<String> r = get(adminPort, "/metrics", null);
     if (r.statusCode() != 200) {

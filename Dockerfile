@@ -1,0 +1,48 @@
+# tlsproxy container image: a Maven build stage and a slim JRE runtime.
+#
+#   docker build -t tlsproxy .
+#   docker run --read-only --tmpfs /tmp -p 8443:8443 \
+#     -v "$PWD/my.yaml:/etc/tlsproxy/tlsproxy.yaml:ro" -v "$PWD/certs:/etc/tlsproxy/certs:ro" tlsproxy
+#
+# Base images are build arguments, so a mirror or a hardened image can stand in for the public defaults. Any
+# base works whose PATH has `mvn` (build) or `java` 17+ (runtime) and a POSIX shell.
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
+# build: compile here (the default). prebuilt: copy target/tlsproxy.jar from the build context instead, for
+# builders that cannot reach a Maven repository from inside the build.
+ARG JAR_FROM=build
+
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /src
+# Dependencies first, so that a change to the sources alone reuses this layer (package may still fetch a few
+# plugin dependencies that go-offline does not resolve).
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src/main src/main
+RUN mvn -B -q package -DskipTests && mkdir -p /out && cp target/tlsproxy.jar /out/
+
+FROM ${BUILD_IMAGE} AS prebuilt
+COPY target/tlsproxy.jar /out/tlsproxy.jar
+
+FROM ${JAR_FROM} AS jar
+
+FROM ${RUNTIME_IMAGE}
+# A fixed, unprivileged user that exists in no base image, so that file ownership on mounted volumes and
+# runAsUser in Kubernetes can name it. Written into passwd directly because base images differ in their tools.
+ARG UID=10001
+RUN echo "tlsproxy:x:${UID}:${UID}:tlsproxy:/tmp:/usr/sbin/nologin" >> /etc/passwd \
+ && echo "tlsproxy:x:${UID}:" >> /etc/group \
+ && mkdir -p /opt/tlsproxy /etc/tlsproxy/certs
+COPY --from=jar /out/tlsproxy.jar /opt/tlsproxy/tlsproxy.jar
+COPY container/tlsproxy /usr/local/bin/tlsproxy
+COPY container/tlsproxy.yaml /etc/tlsproxy/tlsproxy.yaml
+# Everything stays root-owned and read-only to the proxy; it writes nothing but what the JVM puts in /tmp,
+# which should be a tmpfs when the root filesystem is read-only.
+RUN chmod 0755 /usr/local/bin/tlsproxy && chmod 0644 /opt/tlsproxy/tlsproxy.jar /etc/tlsproxy/tlsproxy.yaml
+USER ${UID}:${UID}
+ENV HOME=/tmp
+WORKDIR /etc/tlsproxy
+# 8080 plaintext and 8443 TLS listeners (as the configuration says), 9901 admin: /metrics /healthz /readyz.
+EXPOSE 8080 8443 9901
+ENTRYPOINT ["tlsproxy"]
+CMD ["--config", "/etc/tlsproxy/tlsproxy.yaml"]

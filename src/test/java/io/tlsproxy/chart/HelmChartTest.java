@@ -1,0 +1,314 @@
+package io.tlsproxy.chart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.tlsproxy.testkit.TestPki;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.yaml.snakeyaml.Yaml;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The Helm chart, rendered by Helm itself for every ci/ scenario and read back into the Kubernetes model with
+ * no unknown field allowed: probes on the admin port, a restrictive security context, a grace period longer
+ * than the drain, native sidecars, and a tlsproxy configuration that tlsproxy's own --check accepts.
+ */
+class HelmChartTest {
+
+  private static final Path CHART = Path.of("helm/tlsproxy");
+  private static final String KUBE_VERSION = "v1.31.0";
+  private static final JsonMapper MAPPER = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+  private static final Pattern CERT_PATH =
+      Pattern.compile("/etc/tlsproxy/certs/([^/\\s]+)/(tls\\.crt|tls\\.key|ca\\.crt)");
+
+  @TempDir
+  static Path dir;
+  static TestPki.Issued ca;
+  static TestPki.Issued server;
+
+  @BeforeAll
+  static void mint() {
+    TestPki pki = new TestPki(dir);
+    ca = pki.ca("chart-ca");
+    server = pki.server(ca, "chart.test", "chart.test");
+  }
+
+  /** The rendered objects of one scenario, by kind. */
+  record Rendered(Map<String, List<Map<String, Object>>> byKind) {
+    <T> T one(String kind, Class<T> type) {
+      List<Map<String, Object>> all = byKind.getOrDefault(kind, List.of());
+      assertEquals(1, all.size(), "one " + kind + " rendered");
+      return strict(all.get(0), type);
+    }
+
+    boolean has(String kind) {
+      return byKind.containsKey(kind);
+    }
+  }
+
+  static Stream<Path> scenarios() throws Exception {
+    try (Stream<Path> files = Files.list(CHART.resolve("ci"))) {
+      return files.filter(p -> p.toString().endsWith("-values.yaml")).sorted().toList().stream();
+    }
+  }
+
+  static Rendered render(Path values) {
+    var template = new Helm(CHART).template().withName("edge").withNamespace("proxies")
+        .withKubeVersion(KUBE_VERSION);
+    if (values != null) {
+      template.withValuesFile(values.toAbsolutePath());
+    }
+    return parse(template.call());
+  }
+
+  @SuppressWarnings("unchecked")
+  static Rendered parse(String manifests) {
+    Map<String, List<Map<String, Object>>> byKind = new LinkedHashMap<>();
+    for (Object doc : new Yaml().loadAll(manifests)) {
+      if (doc instanceof Map<?, ?> m) {
+        byKind.computeIfAbsent((String) m.get("kind"), k -> new ArrayList<>()).add((Map<String, Object>) m);
+      }
+    }
+    return new Rendered(byKind);
+  }
+
+  /** Converts to the model type and fails on any field that type does not have (a typo in a template). */
+  static <T> T strict(Map<String, Object> raw, Class<T> type) {
+    T value = MAPPER.convertValue(raw, type);
+    List<String> unknown = new ArrayList<>();
+    unknownFields(value, type.getSimpleName(), unknown);
+    assertEquals(List.of(), unknown, "fields unknown to the Kubernetes API");
+    return value;
+  }
+
+  private static void unknownFields(Object o, String path, List<String> found) {
+    if (o instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> unknownFields(v, path + "." + k, found));
+    } else if (o instanceof Collection<?> c) {
+      int i = 0;
+      for (Object e : c) {
+        unknownFields(e, path + "[" + i++ + "]", found);
+      }
+    } else if (o != null && o.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+      for (Method m : o.getClass().getMethods()) {
+        if (m.getParameterCount() != 0 || !m.getName().startsWith("get") || m.getDeclaringClass() == Object.class) {
+          continue;
+        }
+        Object v;
+        try {
+          v = m.invoke(o);
+        } catch (ReflectiveOperationException e) {
+          throw new AssertionError(e);
+        }
+        if (m.getName().equals("getAdditionalProperties")) {
+          if (v instanceof Map<?, ?> extra && !extra.isEmpty()) {
+            found.add(path + ": " + extra.keySet());
+          }
+        } else {
+          unknownFields(v, path + "." + m.getName().substring(3), found);
+        }
+      }
+    }
+  }
+
+  static PodSpec pod(Rendered r) {
+    return r.one("Deployment", Deployment.class).getSpec().getTemplate().getSpec();
+  }
+
+  static Container proxy(PodSpec pod) {
+    return Stream.concat(pod.getContainers().stream(), pod.getInitContainers().stream())
+        .filter(c -> c.getName().equals("tlsproxy")).findFirst().orElseThrow();
+  }
+
+  @Test
+  void lintPassesStrictly() {
+    LintResult lint = new Helm(CHART).lint().strict().call();
+    assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void probesPointAtTheAdminPortAndTheContainerIsLockedDown(Path values) {
+    PodSpec pod = pod(render(values));
+    Container c = proxy(pod);
+    int admin = c.getPorts().stream().filter(p -> p.getName().equals("admin")).findFirst().orElseThrow()
+        .getContainerPort();
+    for (HTTPGetAction probe : List.of(c.getLivenessProbe().getHttpGet(), c.getReadinessProbe().getHttpGet(),
+        c.getStartupProbe().getHttpGet())) {
+      assertEquals("admin", probe.getPort().getStrVal(), "probes use the admin port");
+    }
+    assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath());
+    assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath());
+    var sc = c.getSecurityContext();
+    assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem());
+    assertEquals(Boolean.FALSE, sc.getAllowPrivilegeEscalation());
+    assertEquals(Boolean.TRUE, sc.getRunAsNonRoot());
+    assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
+    assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+    assertTrue(pod.getSecurityContext().getRunAsUser() > 0);
+    assertEquals("/tmp", c.getVolumeMounts().stream().filter(m -> m.getName().equals("tmp")).findFirst()
+        .orElseThrow().getMountPath(), "the one writable place");
+    assertTrue(admin > 0);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void renderedConfigurationPassesTlsproxyCheck(Path values) throws Exception {
+    Rendered r = render(values);
+    String config = r.byKind().get("ConfigMap").stream().map(cm -> strict(cm, ConfigMap.class))
+        .map(cm -> cm.getData().get("tlsproxy.yaml")).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    assertNotNull(config);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> parsed = (Map<String, Object>) new Yaml().load(config);
+    @SuppressWarnings("unchecked")
+    String listen = ((Map<String, String>) parsed.get("admin")).get("listen");
+    assertTrue(listen.startsWith("0.0.0.0:"), "the kubelet probes the pod IP: " + listen);
+    int admin = Integer.parseInt(listen.substring("0.0.0.0:".length()));
+    Container c = proxy(pod(r));
+    assertEquals(admin, c.getPorts().stream().filter(p -> p.getName().equals("admin")).findFirst().orElseThrow()
+        .getContainerPort(), "container port and configuration agree");
+
+    // Certificates the pod would mount from Secrets are minted here, and the paths moved into a temp dir.
+    Path certs = Files.createDirectories(dir.resolve(values.getFileName() + "-certs"));
+    Matcher m = CERT_PATH.matcher(config);
+    while (m.find()) {
+      Path secret = Files.createDirectories(certs.resolve(m.group(1)));
+      Path source = switch (m.group(2)) {
+        case "tls.crt" -> server.certFile();
+        case "tls.key" -> server.keyFile();
+        default -> ca.certFile();
+      };
+      Files.copy(source, secret.resolve(m.group(2)), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Path file = dir.resolve(values.getFileName() + "-tlsproxy.yaml");
+    Files.writeString(file, config.replace("/etc/tlsproxy/certs/", certs + "/"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = io.tlsproxy.CheckAccess.run(new String[] {"--check", "--config", file.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, code, config + "\n" + err.toString(StandardCharsets.UTF_8));
+
+    long drain = Long.parseLong(((Map<?, ?>) parsed.get("shutdown")).get("drainTimeout").toString()
+        .replace("s", ""));
+    assertTrue(pod(r).getTerminationGracePeriodSeconds() > drain, "grace period longer than the drain");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void everyObjectReadsBackIntoTheModel(Path values) {
+    Rendered r = render(values);
+    r.one("Service", Service.class);
+    if (r.has("PodDisruptionBudget")) {
+      r.one("PodDisruptionBudget", PodDisruptionBudget.class);
+    }
+    if (r.has("HorizontalPodAutoscaler")) {
+      HorizontalPodAutoscaler hpa = r.one("HorizontalPodAutoscaler", HorizontalPodAutoscaler.class);
+      assertNull(r.one("Deployment", Deployment.class).getSpec().getReplicas(), "the autoscaler owns replicas");
+      assertEquals("Deployment", hpa.getSpec().getScaleTargetRef().getKind());
+    }
+    for (Map<String, Object> cm : r.byKind().get("ConfigMap")) {
+      strict(cm, ConfigMap.class);
+    }
+  }
+
+  @Test
+  void aMisspelledFieldIsCaughtEvenThoughTheModelWouldKeepIt() {
+    Map<String, Object> typo = Map.of("apiVersion", "v1", "kind", "Service",
+        "spec", Map.of("tpye", "ClusterIP", "ports", List.of(Map.of("port", 443, "targetPrt", "web"))));
+    AssertionError e = assertThrows(AssertionError.class, () -> strict(typo, Service.class));
+    assertTrue(e.getMessage().contains("tpye") && e.getMessage().contains("targetPrt"), e.getMessage());
+  }
+
+  @Test
+  void nativeSidecarIsAnInitContainerThatRestartsAlways() {
+    PodSpec pod = pod(render(CHART.resolve("ci/sidecar-native-values.yaml")));
+    Container c = pod.getInitContainers().stream().filter(x -> x.getName().equals("tlsproxy")).findFirst()
+        .orElseThrow(() -> new AssertionError("tlsproxy is not an init container"));
+    assertEquals("Always", c.getRestartPolicy());
+    assertEquals(List.of("app"), pod.getContainers().stream().map(Container::getName).toList());
+  }
+
+  @Test
+  void classicSidecarIsAnOrdinaryContainerBesideTheApplication() {
+    PodSpec pod = pod(render(CHART.resolve("ci/sidecar-classic-values.yaml")));
+    assertEquals(List.of("tlsproxy", "app"), pod.getContainers().stream().map(Container::getName).toList());
+    assertNull(proxy(pod).getRestartPolicy());
+    assertTrue(pod.getInitContainers().isEmpty());
+  }
+
+  @Test
+  void gatewayIsTheDefaultAndCertManagerFeedsTheListener() {
+    Rendered plain = render(null);
+    assertEquals(List.of("tlsproxy"), pod(plain).getContainers().stream().map(Container::getName).toList());
+    assertFalse(plain.has("Certificate"));
+    Rendered withCm = render(CHART.resolve("ci/cert-manager-values.yaml"));
+    Map<String, Object> cert = withCm.byKind().get("Certificate").get(0);
+    String secret = (String) ((Map<?, ?>) cert.get("spec")).get("secretName");
+    assertTrue(pod(withCm).getVolumes().stream()
+        .anyMatch(v -> v.getSecret() != null && v.getSecret().getSecretName().equals(secret)));
+  }
+
+  @Test
+  void scrapeAnnotationsServiceMonitorAndDashboard() {
+    Rendered r = render(CHART.resolve("ci/servicemonitor-values.yaml"));
+    Map<String, String> annotations = r.one("Deployment", Deployment.class).getSpec().getTemplate().getMetadata()
+        .getAnnotations();
+    assertEquals("true", annotations.get("prometheus.io/scrape"));
+    assertEquals("9901", annotations.get("prometheus.io/port"));
+    Map<String, Object> monitor = r.byKind().get("ServiceMonitor").get(0);
+    assertTrue(monitor.toString().contains("port=admin"), monitor.toString());
+    assertTrue(r.one("Service", Service.class).getSpec().getPorts().stream()
+        .anyMatch(p -> p.getName().equals("admin")));
+    String dashboard = r.byKind().get("ConfigMap").stream()
+        .map(cm -> strict(cm, ConfigMap.class)).filter(cm -> cm.getData().containsKey("tlsproxy.json"))
+        .findFirst().orElseThrow().getData().get("tlsproxy.json");
+    assertTrue(new io.vertx.core.json.JsonObject(dashboard).getJsonArray("panels").size() > 0);
+  }
+
+  @Test
+  void schemaRejectsUnknownAndMistypedValues() {
+    var unknown = assertThrows(IllegalStateException.class, () -> new Helm(CHART).template()
+        .withKubeVersion(KUBE_VERSION).set("replicas", 3).call());
+    assertTrue(unknown.getMessage().contains("replicas"), unknown.getMessage());
+    var nested = assertThrows(IllegalStateException.class, () -> new Helm(CHART).template()
+        .withKubeVersion(KUBE_VERSION).set("listeners[0].tsl.policy", "modern").call());
+    assertTrue(nested.getMessage().contains("tsl"), nested.getMessage());
+    var mistyped = assertThrows(IllegalStateException.class, () -> new Helm(CHART).template()
+        .withKubeVersion(KUBE_VERSION).set("shutdown.acceptDuringDrain", "sometimes").call());
+    assertTrue(mistyped.getMessage().contains("acceptDuringDrain"), mistyped.getMessage());
+  }
+}
