@@ -2,6 +2,7 @@ package io.tlsproxy.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * TLS originated towards an upstream. Certificates and host names are verified unless
@@ -10,14 +11,22 @@ import java.time.Duration;
  * @param serverName sent as SNI and verified against the upstream's certificate; null means the endpoint's host
  * @param ca         trusted CAs; null means the JVM's trust store
  * @param cert       client certificate for mutual TLS; null for none
+ * @param secretDir  the Kubernetes Secret directory cert, key (and ca, unless given) were read from; or null
+ * @param verifyUris     URI SANs (SPIFFE IDs, with wildcards) of which the upstream's leaf must carry one
+ * @param verifyDnsNames DNS SANs of which the upstream's leaf must carry one (with verifyUris: one of either)
+ * @param spkiSha256     key pins: the upstream's leaf key must be one of these
+ * @param crl        revoked upstream certificates (PEM or DER X.509 CRL issued by a CA in ca); null for none
  */
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
-                              String path) {
+                              String path, Path secretDir, List<String> verifyUris, List<String> verifyDnsNames,
+                              List<String> spkiSha256, Path crl) {
 
   @Override
   public String toString() {
     return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
-        + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + "]";
+        + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + ", secretDir=" + secretDir
+        + ", verifyUris=" + verifyUris + ", verifyDnsNames=" + verifyDnsNames + ", spkiSha256=" + spkiSha256
+        + ", crl=" + crl + "]";
   }
 }

@@ -9,9 +9,13 @@ import java.util.List;
  *
  * @param certificates the first one is served to clients that send no SNI or an unknown name
  * @param clientCa     trust for client certificates; null when {@code clientAuth} is none
+ * @param allow        which verified clients are admitted; null admits every verified client
+ * @param crl          revoked client certificates (PEM or DER X.509 CRL); null for none
+ * @param clientCaSecretDir the Secret directory {@code clientCa} was read from ({@code ca.crt}); null if a file
  */
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
-                              Path clientCa, Duration handshakeTimeout) {
+                              Path clientCa, Duration handshakeTimeout, AllowConfig allow, Path crl,
+                              Path clientCaSecretDir) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
   /** Whether clients must, may or must not present a certificate. */
