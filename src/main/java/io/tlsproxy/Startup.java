@@ -94,6 +94,7 @@ public final class Startup {
       }
       setups.add(new ListenerSetup(l, server, client));
     }
+    warnings.addAll(factory.warnings());
     problems.throwIfAny();
     return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
   }

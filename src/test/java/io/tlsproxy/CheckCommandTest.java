@@ -180,8 +180,82 @@ class CheckCommandTest {
             "shutdown.drainTimeout: expected a duration"));
   }
 
+  /** Client allow-lists, upstream identity, CRLs and Secret directories. */
+  static Stream<Arguments> brokenIdentityConfigs() throws Exception {
+    TestPki pki = new TestPki(dir);
+    TestPki.Issued otherCa = pki.ca("other-ca");
+    Path otherCaCrl = pki.crl(otherCa);
+    Path notACrl = Files.writeString(dir.resolve("not-a-crl.pem"), "hello\n");
+    Path noKey = pki.secretDir("no-key", null, ca);
+    String mtls = "{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile() + "}], clientAuth: "
+        + "required, clientCa: " + ca.certFile() + ", ";
+    String upstream = "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1], tls: {";
+    return Stream.of(
+        Arguments.of("allow without client auth",
+            tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+                + "}], allow: {commonNames: [billing]}}"),
+            "listeners[0].tls.allow: needs clientAuth optional or required"),
+        Arguments.of("unknown allow key", tlsListener(mtls + "allow: {cn: [billing]}}"),
+            "listeners[0].tls.allow.cn: unknown key; allowed here: commonNames, dnsNames, spkiSha256, uris"),
+        Arguments.of("allow pin not base64 of 32 bytes", tlsListener(mtls + "allow: {spkiSha256: [abc]}}"),
+            "listeners[0].tls.allow.spkiSha256[0]: 'abc' is not the base64 of a SHA-256 (32 bytes)"),
+        Arguments.of("allow uri wildcard inside a segment",
+            tlsListener(mtls + "allow: {uris: [\"spiffe://prod.example/ns/bill*\"]}}"),
+            "listeners[0].tls.allow.uris[0]: 'spiffe://prod.example/ns/bill*': segment 'bill*' mixes * with text"),
+        Arguments.of("allow dns wildcard not leftmost",
+            tlsListener(mtls + "allow: {dnsNames: [\"a.*.example.com\"]}}"),
+            "listeners[0].tls.allow.dnsNames[0]: 'a.*.example.com': * may only be the whole leftmost label"),
+        Arguments.of("crl without client auth",
+            tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+                + "}], crl: " + otherCaCrl + "}"),
+            "listeners[0].tls.crl: needs clientAuth optional or required"),
+        Arguments.of("crl file missing", tlsListener(mtls + "crl: " + dir.resolve("none.crl") + "}"),
+            "listeners[0].tls.crl: file not found: " + dir.resolve("none.crl")),
+        Arguments.of("crl not a crl", tlsListener(mtls + "crl: " + notACrl + "}"),
+            "listeners[0].tls.crl: not a valid CRL file " + notACrl),
+        Arguments.of("crl of another ca", tlsListener(mtls + "crl: " + otherCaCrl + "}"),
+            "listeners[0].tls.crl: the CRL in " + otherCaCrl + " from CN=other-ca is not signed by any CA in "
+                + "listeners[0].tls.clientCa"),
+        Arguments.of("secretDir without tls.key", tlsListener("{certificates: [{secretDir: " + noKey + "}]}"),
+            "listeners[0].tls.certificates[0].secretDir: tls.key not found in " + noKey),
+        Arguments.of("secretDir missing", tlsListener("{certificates: [{secretDir: " + dir.resolve("nodir")
+                + "}]}"),
+            "listeners[0].tls.certificates[0].secretDir: directory not found: " + dir.resolve("nodir")),
+        Arguments.of("secretDir and cert", tlsListener("{certificates: [{secretDir: " + noKey + ", cert: "
+                + server.certFile() + "}]}"),
+            "listeners[0].tls.certificates[0].secretDir: give either secretDir"),
+        Arguments.of("clientCaSecretDir without ca.crt", tlsListener("{certificates: [{cert: " + server.certFile()
+                + ", key: " + server.keyFile() + "}], clientAuth: required, clientCaSecretDir: "
+                + pki.secretDir("no-ca", server, null) + "}"),
+            "listeners[0].tls.clientCaSecretDir: ca.crt not found in " + dir.resolve("no-ca")),
+        Arguments.of("upstream secretDir without tls.crt", upstream + "secretDir: " + noKey + "}}}]\n",
+            "listeners[0].upstream.tls.secretDir: tls.crt not found in " + noKey),
+        Arguments.of("upstream verifyUris bad pattern", upstream + "ca: " + ca.certFile()
+                + ", verifyUris: [\"spiffe://*/db\"]}}}]\n",
+            "listeners[0].upstream.tls.verifyUris[0]: 'spiffe://*/db': wildcards are only allowed as whole path "
+                + "segments"),
+        Arguments.of("upstream verifyDnsNames empty", upstream + "verifyDnsNames: []}}}]\n",
+            "listeners[0].upstream.tls.verifyDnsNames: is empty"),
+        Arguments.of("upstream pin with insecureSkipVerify", upstream + "insecureSkipVerify: true, spkiSha256: "
+                + "[\"" + "A".repeat(43) + "=\"]}}}]\n",
+            "listeners[0].upstream.tls.spkiSha256: has no effect with insecureSkipVerify: true"),
+        Arguments.of("upstream crl without ca", upstream + "crl: " + otherCaCrl + "}}}]\n",
+            "listeners[0].upstream.tls.crl: needs ca"));
+  }
+
+  @Test
+  void staleCrlIsWarnedAboutButStillUsed() throws Exception {
+    TestPki pki = new TestPki(dir);
+    Path stale = pki.crl(ca, java.time.Instant.now().minus(java.time.Duration.ofDays(1)), false);
+    Result r = check(tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+        + "}], clientAuth: required, clientCa: " + ca.certFile() + ", crl: " + stale + "}"));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: listeners[0].tls.crl: the CRL in " + stale + " from CN=check-ca was due "
+        + "to be replaced at "), r.out());
+  }
+
   @ParameterizedTest(name = "{0}")
-  @MethodSource("brokenConfigs")
+  @MethodSource({"brokenConfigs", "brokenIdentityConfigs"})
   void brokenConfigIsExplainedByKeyWithExitCode2(String title, String yaml, String expected) throws Exception {
     Result r = check(yaml);
     assertEquals(Main.EXIT_USAGE, r.code(), r.err());

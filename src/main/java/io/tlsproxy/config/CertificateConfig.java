@@ -9,14 +9,15 @@ import java.util.List;
  * @param password    for the keystore or an encrypted PEM key; never logged
  * @param serverNames SNI names this certificate answers; empty means the certificate's own DNS names
  * @param path        the key path of this entry, for messages about the material
+ * @param secretDir   the Kubernetes Secret directory {@code cert} and {@code key} were read from; null otherwise
  */
 public record CertificateConfig(Path cert, Path key, Path keystore, String password, List<String> serverNames,
-                                String path) {
+                                String path, Path secretDir) {
 
   @Override
   public String toString() {
     // The password must never reach a log line.
     return "CertificateConfig[cert=" + cert + ", key=" + key + ", keystore=" + keystore + ", serverNames="
-        + serverNames + "]";
+        + serverNames + (secretDir == null ? "" : ", secretDir=" + secretDir) + "]";
   }
 }

@@ -13,19 +13,27 @@ import java.util.stream.Stream;
  * @param serverName sent as SNI and verified against the upstream's certificate; null means the endpoint's host
  * @param ca         trusted CAs; null means the JVM's trust store
  * @param cert       client certificate for mutual TLS; null for none
+ * @param secretDir  the Kubernetes Secret directory cert, key (and ca, unless given) were read from; or null
+ * @param verifyUris     URI SANs (SPIFFE IDs, with wildcards) of which the upstream's leaf must carry one
+ * @param verifyDnsNames DNS SANs of which the upstream's leaf must carry one (with verifyUris: one of either)
+ * @param spkiSha256     key pins: the upstream's leaf key must be one of these
+ * @param crl        revoked upstream certificates (PEM or DER X.509 CRL issued by a CA in ca); null for none
  */
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
-                              String path) {
+                              String path, Path secretDir, List<String> verifyUris, List<String> verifyDnsNames,
+                              List<String> spkiSha256, Path crl) {
 
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {
-    return Stream.of(ca, cert, key).filter(Objects::nonNull).toList();
+    return Stream.of(ca, cert, key, crl).filter(Objects::nonNull).toList();
   }
 
   @Override
   public String toString() {
     return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
-        + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + "]";
+        + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + ", secretDir=" + secretDir
+        + ", verifyUris=" + verifyUris + ", verifyDnsNames=" + verifyDnsNames + ", spkiSha256=" + spkiSha256
+        + ", crl=" + crl + "]";
   }
 }

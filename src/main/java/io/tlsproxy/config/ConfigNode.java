@@ -43,6 +43,11 @@ final class ConfigNode {
     problems.add(key == null ? path : path(key), message);
   }
 
+  /** Whether {@code key} is written at all, even without a value ({@code allow:}). */
+  boolean present(String key) {
+    return json.containsKey(key);
+  }
+
   boolean has(String key) {
     return json.containsKey(key) && json.getValue(key) != null;
   }

@@ -98,38 +98,76 @@ public final class ConfigReader {
 
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "protocols", "cipherSuites", "namedGroups", "alpn", "clientAuth",
-        "clientCa", "handshakeTimeout");
+        "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
     List<CertificateConfig> certs = n.children("certificates", this::certificate);
     ClientAuth clientAuth = n.enumValue("clientAuth", ClientAuth.class, ClientAuth.NONE);
     var clientCa = n.file("clientCa");
+    var clientCaDir = n.file("clientCaSecretDir");
+    if (clientCaDir != null && clientCa != null) {
+      n.problem("clientCaSecretDir", "give either clientCa (a CA file) or clientCaSecretDir (a directory with "
+          + SecretDir.CA + "), not both");
+    } else if (clientCaDir != null) {
+      clientCa = clientCaDir.resolve(SecretDir.CA);
+    }
     if (clientAuth != ClientAuth.NONE && clientCa == null) {
       n.problem("clientCa", "missing; clientAuth " + clientAuth.name().toLowerCase()
           + " needs the CA that signs client certificates");
     }
     Duration timeout = positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT);
-    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout);
+    AllowConfig allow = allow(n);
+    var crl = n.file("crl");
+    for (String key : new String[] {"allow", "crl"}) {
+      if (n.present(key) && clientAuth == ClientAuth.NONE) {
+        n.problem(key, "needs clientAuth optional or required; without client certificates there is nothing to "
+            + "check");
+      }
+    }
+    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir);
+  }
+
+  /** {@code allow:} written without rules is an allow-list that admits nobody, never a missing one. */
+  private AllowConfig allow(ConfigNode tls) {
+    if (!tls.present("allow")) {
+      return null;
+    }
+    ConfigNode a = tls.child("allow");
+    if (a == null) {
+      return new AllowConfig(List.of(), List.of(), List.of(), List.of(), tls.path("allow"));
+    }
+    a.allowOnly("commonNames", "dnsNames", "uris", "spkiSha256");
+    return new AllowConfig(a.strings("commonNames"), a.strings("dnsNames"), a.strings("uris"),
+        a.strings("spkiSha256"), a.path());
   }
 
   private CertificateConfig certificate(ConfigNode n) {
-    n.allowOnly("cert", "key", "keystore", "password", "serverNames");
+    n.allowOnly("cert", "key", "keystore", "password", "serverNames", "secretDir");
     var cert = n.file("cert");
     var key = n.file("key");
     var keystore = n.file("keystore");
-    if (keystore != null && (cert != null || key != null)) {
+    var secretDir = n.file("secretDir");
+    if (secretDir != null) {
+      if (cert != null || key != null || keystore != null) {
+        n.problem("secretDir", "give either secretDir (reads " + SecretDir.CERT + " and " + SecretDir.KEY
+            + ") or cert and key or keystore, not several");
+      }
+      cert = secretDir.resolve(SecretDir.CERT);
+      key = secretDir.resolve(SecretDir.KEY);
+      keystore = null;
+    } else if (keystore != null && (cert != null || key != null)) {
       n.problem(null, "give either cert and key (PEM) or keystore (PKCS#12), not both");
     } else if (keystore == null) {
       if (cert == null) {
-        n.problem("cert", "missing; set it to a PEM certificate chain, leaf first (or use keystore)");
+        n.problem("cert", "missing; set it to a PEM certificate chain, leaf first (or use keystore or secretDir)");
       }
       if (key == null) {
         n.problem("key", "missing; set it to the PEM private key of the certificate");
       }
     }
     return new CertificateConfig(cert, key, keystore, n.string("password", null), n.strings("serverNames"),
-        n.path());
+        n.path(), secretDir);
   }
 
   private PolicyConfig policy(ConfigNode n) {
@@ -164,16 +202,44 @@ public final class ConfigReader {
 
   private ClientTlsConfig clientTls(ConfigNode n) {
     n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "protocols", "cipherSuites",
-        "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout");
+        "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
+        "verifyDnsNames", "spkiSha256", "crl");
     var cert = n.file("cert");
     var key = n.file("key");
-    if ((cert == null) != (key == null)) {
+    var ca = n.file("ca");
+    var secretDir = n.file("secretDir");
+    if (secretDir != null) {
+      if (cert != null || key != null) {
+        n.problem("secretDir", "give either secretDir (reads " + SecretDir.CERT + " and " + SecretDir.KEY
+            + ") or cert and key, not both");
+      }
+      cert = secretDir.resolve(SecretDir.CERT);
+      key = secretDir.resolve(SecretDir.KEY);
+      ca = ca != null ? ca : secretDir.resolve(SecretDir.CA);
+    } else if ((cert == null) != (key == null)) {
       n.problem(cert == null ? "cert" : "key", "missing; a client certificate needs both cert and key");
     }
     String serverName = n.string("serverName", null);
-    return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, n.file("ca"),
-        cert, key, n.string("password", null), policy(n), n.bool("insecureSkipVerify", false),
-        positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path());
+    boolean insecure = n.bool("insecureSkipVerify", false);
+    var crl = n.file("crl");
+    for (String k : new String[] {"verifyUris", "verifyDnsNames", "spkiSha256", "crl"}) {
+      if (insecure && n.present(k)) {
+        n.problem(k, "has no effect with insecureSkipVerify: true, which turns verification off; remove one");
+      }
+    }
+    for (String k : new String[] {"verifyUris", "verifyDnsNames", "spkiSha256"}) {
+      if (n.present(k) && n.strings(k).isEmpty()) {
+        n.problem(k, "is empty; list at least one value the upstream must match, or remove the key");
+      }
+    }
+    if (crl != null && ca == null && !insecure) {
+      n.problem("crl", "needs ca (or secretDir with " + SecretDir.CA + "): the CRL must be issued by one of the "
+          + "CAs the upstream is verified against");
+    }
+    return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, ca,
+        cert, key, n.string("password", null), policy(n), insecure,
+        positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
+        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl);
   }
 
   private static Duration positive(ConfigNode n, String key, Duration fallback) {

@@ -12,9 +12,13 @@ import java.util.stream.Stream;
  *
  * @param certificates the first one is served to clients that send no SNI or an unknown name
  * @param clientCa     trust for client certificates; null when {@code clientAuth} is none
+ * @param allow        which verified clients are admitted; null admits every verified client
+ * @param crl          revoked client certificates (PEM or DER X.509 CRL); null for none
+ * @param clientCaSecretDir the Secret directory {@code clientCa} was read from ({@code ca.crt}); null if a file
  */
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
-                              Path clientCa, Duration handshakeTimeout) {
+                              Path clientCa, Duration handshakeTimeout, AllowConfig allow, Path crl,
+                              Path clientCaSecretDir) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
   /** Every file this TLS side reads, for watching them for changes. */
@@ -23,9 +27,7 @@ public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig
     for (CertificateConfig c : certificates) {
       Stream.of(c.cert(), c.key(), c.keystore()).filter(Objects::nonNull).forEach(out::add);
     }
-    if (clientCa != null) {
-      out.add(clientCa);
-    }
+    Stream.of(clientCa, crl).filter(Objects::nonNull).forEach(out::add);
     return out;
   }
 

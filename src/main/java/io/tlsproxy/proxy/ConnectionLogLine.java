@@ -23,6 +23,7 @@ final class ConnectionLogLine {
   private String downstreamTls;
   private Long handshakeMillis;
   private String peerSubject;
+  private String refused;
   private String upstream;
   private String upstreamTls;
   private Long upstreamHandshakeMillis;
@@ -44,6 +45,13 @@ final class ConnectionLogLine {
     this.downstreamTls = protocolAndCipher;
     this.peerSubject = peer;
     this.handshakeMillis = handshakeNanos / 1_000_000;
+  }
+
+  /** Why an allow-list refused the peer: who, and the rule set it failed. */
+  void refused(String detail) {
+    if (refused == null) {
+      refused = detail;
+    }
   }
 
   void upstream(String endpoint) {
@@ -85,6 +93,7 @@ final class ConnectionLogLine {
     f.put("bytes_to_upstream", bytesToUpstream);
     f.put("bytes_to_downstream", bytesToDownstream);
     f.put("duration_ms", durationNanos / 1_000_000);
+    f.put("refused", bounded(refused));
     f.put("close", closeReason == null ? "unknown" : closeReason);
     f.values().removeIf(v -> v == null);
     ACCESS.info(format == Format.JSON ? json(f) : text(f));

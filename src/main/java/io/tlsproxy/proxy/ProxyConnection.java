@@ -118,6 +118,7 @@ final class ProxyConnection {
     if (side == Side.DOWNSTREAM) {
       cancel(handshakeTimer);
       if (failure != null) {
+        log.refused(HandshakeFailure.detail(failure));
         closeWith(HANDSHAKE_FAILED + HandshakeFailure.reason(failure), failure);
         return;
       }
@@ -133,6 +134,7 @@ final class ProxyConnection {
     } else if (failure != null) {
       String reason = HandshakeFailure.reason(failure);
       metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+      log.refused(HandshakeFailure.detail(failure));
       dialFailed("tls:" + reason, "tls", failure);
     } else {
       long took = System.nanoTime() - upHandshakeStart;
@@ -346,6 +348,7 @@ final class ProxyConnection {
     }
     if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
       // The handshake event carries the same failure with its reason; just make sure the channel goes.
+      log.refused(HandshakeFailure.detail(cause));
       log.closeReasonIfUnset(HANDSHAKE_FAILED + HandshakeFailure.reason(cause));
     } else if (side == Side.UPSTREAM && upLeg.bytesIn() == 0 && refusesOurCertificate(cause)) {
       // In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete

@@ -1,9 +1,12 @@
 package io.tlsproxy.tls;
 
 import io.netty.handler.ssl.NotSslRecordException;
+import io.tlsproxy.auth.AllowList;
+import io.tlsproxy.auth.PeerNotAllowedException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateRevokedException;
 import java.util.Locale;
 
 /**
@@ -20,6 +23,11 @@ public final class HandshakeFailure {
   public static final String CERTIFICATE_EXPIRED = "certificate_expired";
   public static final String HOSTNAME_MISMATCH = "hostname_mismatch";
   public static final String NO_CLIENT_CERTIFICATE = "no_client_certificate";
+  public static final String CERTIFICATE_REVOKED = "certificate_revoked";
+  /** A verified client certificate that the listener's {@code allow} list refuses. */
+  public static final String CLIENT_NOT_ALLOWED = AllowList.CLIENT_NOT_ALLOWED;
+  /** A verified upstream certificate without the SAN ({@code verifyUris}/{@code verifyDnsNames}) or key pin asked. */
+  public static final String PEER_NOT_ALLOWED = AllowList.PEER_NOT_ALLOWED;
   public static final String TIMEOUT = "timeout";
   public static final String PEER_CLOSED = "peer_closed";
   public static final String OTHER = "other";
@@ -29,6 +37,15 @@ public final class HandshakeFailure {
 
   /** The reason for {@code failure}, looking through its causes. */
   public static String reason(Throwable failure) {
+    // Our own refusals first, wherever the engine wrapped them: their messages would also match the table below.
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PeerNotAllowedException p) {
+        return p.category();
+      }
+      if (t instanceof CertificateRevokedException) {
+        return CERTIFICATE_REVOKED;
+      }
+    }
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String r = direct(t);
       if (r != null) {
@@ -36,6 +53,16 @@ public final class HandshakeFailure {
       }
     }
     return OTHER;
+  }
+
+  /** What an allow-list said about a refused peer (who, and the rule set it failed); null for other failures. */
+  public static String detail(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PeerNotAllowedException p) {
+        return p.detail();
+      }
+    }
+    return null;
   }
 
   private static String direct(Throwable t) {
@@ -52,6 +79,9 @@ public final class HandshakeFailure {
       return PEER_CLOSED;
     }
     String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+    if (m.contains("certificate_revoked") || m.contains("has been revoked")) {
+      return CERTIFICATE_REVOKED;
+    }
     if (m.contains("no subject alternative") || m.contains("no name matching")
         || m.contains("hostname") && m.contains("verif")) {
       return HOSTNAME_MISMATCH;

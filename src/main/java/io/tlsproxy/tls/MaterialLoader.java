@@ -223,7 +223,7 @@ public final class MaterialLoader {
         || o instanceof PKCS8EncryptedPrivateKeyInfo;
   }
 
-  private static InputStream open(Path file) throws MaterialException {
+  static InputStream open(Path file) throws MaterialException {
     try {
       return Files.newInputStream(file);
     } catch (NoSuchFileException e) {
@@ -235,7 +235,7 @@ public final class MaterialLoader {
     }
   }
 
-  private static String oneLine(Exception e) {
+  static String oneLine(Exception e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     return m.replaceAll("\\s+", " ").trim();
   }

@@ -12,6 +12,7 @@ import io.netty.util.NetUtil;
 import io.tlsproxy.config.CertificateConfig;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.SecretDir;
 import io.tlsproxy.config.ServerTlsConfig;
 import java.nio.file.Path;
 import java.security.cert.CertificateParsingException;
@@ -36,10 +37,16 @@ public final class TlsFactory {
 
   private final PolicyResolver resolver;
   private final Clock clock;
+  private final List<String> warnings = new ArrayList<>();
 
   public TlsFactory(PolicyResolver resolver, Clock clock) {
     this.resolver = resolver;
     this.clock = clock;
+  }
+
+  /** What was built but deserves a warning (e.g. a CRL past its nextUpdate), each naming its key. */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
   }
 
   /** The server side of a listener, or null with the reasons added to {@code problems}. */
@@ -49,9 +56,14 @@ public final class TlsFactory {
     String tlsPath = config.policy().path();
     TrustManagerFactory clientTrust = null;
     List<X509Certificate> clientCas = List.of();
-    if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null) {
-      clientCas = cas(config.clientCa(), tlsPath + ".clientCa", problems);
-      clientTrust = trust(clientCas, config.clientCa(), tlsPath + ".clientCa", problems);
+    if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null
+        && (config.clientCaSecretDir() == null || SecretFiles.present(config.clientCaSecretDir(),
+        PeerVerification.caKey(config), problems, SecretDir.CA))) {
+      clientCas = cas(config.clientCa(), PeerVerification.caKey(config), problems);
+      clientTrust = trust(clientCas, config.clientCa(), PeerVerification.caKey(config), problems);
+      if (clientTrust != null) {
+        clientTrust = PeerVerification.clients(config, clientCas, clientTrust, clock.instant(), problems, warnings);
+      }
     }
     List<KeyMaterial> loaded = new ArrayList<>();
     List<List<String>> names = new ArrayList<>();
@@ -72,8 +84,9 @@ public final class TlsFactory {
         SslContextBuilder b = SslContextBuilder.forServer(km.key(), km.chainArray());
         configure(b, policy, false);
         if (clientTrust != null) {
+          // With an allow-list a client must show who it is: optional client auth fails closed too.
           b.trustManager(clientTrust).clientAuth(config.clientAuth() == ServerTlsConfig.ClientAuth.REQUIRED
-              ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+              || config.allow() != null ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
         }
         entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(b.build())));
       } catch (SSLException | RuntimeException e) {
@@ -99,17 +112,31 @@ public final class TlsFactory {
       trust = InsecureTrustManagerFactory.INSTANCE;
       trustSource = "NONE (insecureSkipVerify)";
     } else if (config.ca() != null) {
-      cas = cas(config.ca(), path + ".ca", problems);
-      trust = trust(cas, config.ca(), path + ".ca", problems);
+      String caKey = PeerVerification.caKey(config);
+      if (!caKey.endsWith(".secretDir") || SecretFiles.present(config.secretDir(), caKey, problems, SecretDir.CA)) {
+        cas = cas(config.ca(), caKey, problems);
+        trust = trust(cas, config.ca(), caKey, problems);
+      } else {
+        trust = null;
+      }
       trustSource = config.ca().toString();
     } else {
       trust = null;
       trustSource = "JVM default trust store";
     }
     KeyMaterial clientCert = null;
-    if (config.cert() != null && config.key() != null) {
+    if (config.secretDir() != null) {
+      String key = path + ".secretDir";
+      if (SecretFiles.present(config.secretDir(), key, problems, SecretDir.CERT, SecretDir.KEY)) {
+        clientCert = pem(config.cert(), config.key(), config.password(), key, key, problems);
+      }
+    } else if (config.cert() != null && config.key() != null) {
       clientCert = pem(config.cert(), config.key(), config.password(), path + ".cert", path + ".key", problems);
     }
+    if (problems.size() > before) {
+      return null;
+    }
+    trust = PeerVerification.upstream(config, cas, trust, clock.instant(), problems, warnings);
     if (problems.size() > before) {
       return null;
     }
@@ -160,6 +187,11 @@ public final class TlsFactory {
     }
     if (cert.cert() == null || cert.key() == null) {
       return null;
+    }
+    if (cert.secretDir() != null) {
+      String key = cert.path() + ".secretDir";
+      return SecretFiles.present(cert.secretDir(), key, problems, SecretDir.CERT, SecretDir.KEY)
+          ? pem(cert.cert(), cert.key(), cert.password(), key, key, problems) : null;
     }
     return pem(cert.cert(), cert.key(), cert.password(), cert.path() + ".cert", cert.path() + ".key", problems);
   }

@@ -57,6 +57,19 @@ class ExampleConfigTest {
     assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
     assertEquals(Duration.ofDays(14), c.reload().warnBefore());
     assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
+    ListenerConfig internal = c.listeners().get(2);
+    assertEquals(Path.of("/etc/tls/tls.crt"), internal.tls().certificates().get(0).cert());
+    assertEquals(Path.of("/etc/tls/tls.key"), internal.tls().certificates().get(0).key());
+    assertEquals(Path.of("/etc/client-ca/ca.crt"), internal.tls().clientCa());
+    assertEquals(List.of("billing"), internal.tls().allow().commonNames());
+    assertEquals(List.of("spiffe://prod.example/ns/billing/*", "spiffe://prod.example/ns/payments/**"),
+        internal.tls().allow().uris());
+    assertEquals(Path.of("/etc/client-ca/ca.crl"), internal.tls().crl());
+    ClientTlsConfig up = internal.upstream().tls();
+    assertEquals(Path.of("/etc/upstream-tls/tls.crt"), up.cert());
+    assertEquals(Path.of("/etc/upstream-tls/ca.crt"), up.ca());
+    assertEquals(List.of("spiffe://prod.example/ns/ledger/sa/ledger"), up.verifyUris());
+    assertEquals(1, up.spkiSha256().size());
   }
 
   @Test

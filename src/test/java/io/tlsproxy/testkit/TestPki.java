@@ -14,6 +14,7 @@ import java.security.KeyStore;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -30,13 +31,16 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -95,16 +99,80 @@ public final class TestPki {
         KeyPurposeId.id_kp_serverAuth, names);
   }
 
-  /** A client certificate with common name {@code cn}. */
   /** A server certificate valid from yesterday for {@code validity}. */
   public Issued serverValidFor(Issued ca, Duration validity, String name, String... names) {
     return leaf(ca, name, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(validity),
         KeyPurposeId.id_kp_serverAuth, names);
   }
 
-  public Issued client(Issued ca, String cn) {
+  /**
+   * A client certificate with common name {@code cn} and subject alternative names {@code names}: URIs (anything
+   * with "://", e.g. a SPIFFE ID), IP addresses or DNS names.
+   */
+  public Issued client(Issued ca, String cn, String... names) {
     return leaf(ca, cn, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)),
-        KeyPurposeId.id_kp_clientAuth, new String[0]);
+        KeyPurposeId.id_kp_clientAuth, names);
+  }
+
+  /** A CRL of {@code ca} revoking {@code revoked}, valid until {@code nextUpdate}, written as PEM or DER. */
+  public Path crl(Issued ca, Instant nextUpdate, boolean pem, Issued... revoked) {
+    try {
+      X509v2CRLBuilder b = new X509v2CRLBuilder(
+          X500Name.getInstance(ca.cert().getSubjectX500Principal().getEncoded()),
+          Date.from(Instant.now().minus(Duration.ofHours(1))));
+      b.setNextUpdate(Date.from(nextUpdate));
+      for (Issued r : revoked) {
+        b.addCRLEntry(r.cert().getSerialNumber(), Date.from(Instant.now().minus(Duration.ofMinutes(5))),
+            CRLReason.keyCompromise);
+      }
+      X509CRL crl = new JcaX509CRLConverter().getCRL(
+          b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.key())));
+      Path file = dir.resolve(ca.name() + "-" + SERIAL.incrementAndGet() + (pem ? ".crl.pem" : ".crl"));
+      if (pem) {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+          w.writeObject(crl);
+        }
+        Files.writeString(file, out.toString());
+      } else {
+        Files.write(file, crl.getEncoded());
+      }
+      return file;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A PEM CRL of {@code ca} revoking {@code revoked}, valid for a week. */
+  public Path crl(Issued ca, Issued... revoked) {
+    return crl(ca, Instant.now().plus(Duration.ofDays(7)), true, revoked);
+  }
+
+  /**
+   * Writes {@code issued} as a Kubernetes TLS Secret volume does: {@code tls.crt}, {@code tls.key} and (with
+   * {@code ca}) {@code ca.crt} as symlinks through a {@code ..data} link to a timestamped folder.
+   */
+  public Path secretDir(String name, Issued issued, Issued ca) {
+    try {
+      Path dir = Files.createDirectories(this.dir.resolve(name));
+      Path data = Files.createDirectories(dir.resolve("..2024_01_01_00_00_00." + SERIAL.incrementAndGet()));
+      if (issued != null) {
+        Files.copy(issued.certFile(), data.resolve("tls.crt"));
+        Files.copy(issued.keyFile(), data.resolve("tls.key"));
+      }
+      if (ca != null) {
+        Files.copy(ca.certFile(), data.resolve("ca.crt"));
+      }
+      Files.createSymbolicLink(dir.resolve("..data"), data.getFileName());
+      try (var files = Files.list(data)) {
+        for (Path f : files.toList()) {
+          Files.createSymbolicLink(dir.resolve(f.getFileName()), Path.of("..data").resolve(f.getFileName()));
+        }
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Issued leaf(Issued ca, String cn, Instant from, Instant to, KeyPurposeId purpose, String[] names) {
@@ -118,8 +186,10 @@ public final class TestPki {
       if (names.length > 0) {
         List<GeneralName> gns = new ArrayList<>();
         for (String n : names) {
-          boolean ip = n.matches("[0-9.]+") || n.contains(":");
-          gns.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
+          boolean uri = n.contains("://");
+          boolean ip = !uri && (n.matches("[0-9.]+") || n.contains(":"));
+          gns.add(new GeneralName(uri ? GeneralName.uniformResourceIdentifier
+              : ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
         }
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(gns.toArray(new GeneralName[0])));
       }
