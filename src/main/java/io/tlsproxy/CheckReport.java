@@ -30,6 +30,17 @@ final class CheckReport {
         b.append("    client auth: ").append(st.clientAuth().name().toLowerCase(Locale.ROOT))
             .append(", client trust: ").append(st.trustSource())
             .append(", handshake timeout: ").append(Durations.format(c.tls().handshakeTimeout())).append('\n');
+        if (c.tls().allow() != null) {
+          var a = c.tls().allow();
+          b.append("    client allow-list: commonNames ").append(a.commonNames()).append(", dnsNames ")
+              .append(a.dnsNames()).append(", uris ").append(a.uris()).append(", spkiSha256 ")
+              .append(a.spkiSha256().size()).append(" pin(s)")
+              .append(a.commonNames().isEmpty() && a.dnsNames().isEmpty() && a.uris().isEmpty()
+                  && a.spkiSha256().isEmpty() ? " (empty: nobody is admitted)" : "").append('\n');
+        }
+        if (c.tls().crl() != null) {
+          b.append("    client revocation list: ").append(c.tls().crl()).append('\n');
+        }
         for (KeyMaterial km : st.certificates()) {
           b.append("    certificate: ").append(km.leaf().getSubjectX500Principal().getName())
               .append(" (expires ").append(km.leaf().getNotAfter().toInstant()).append(")\n");
@@ -48,6 +59,15 @@ final class CheckReport {
             .append(", hostname verified: ").append(ct.verifiesPeer() ? "yes" : "NO")
             .append(", client certificate: ").append(ct.clientCertificate() == null ? "none"
                 : ct.clientCertificate().leaf().getSubjectX500Principal().getName()).append('\n');
+        var up = c.upstream().tls();
+        if (!up.verifyUris().isEmpty() || !up.verifyDnsNames().isEmpty() || !up.spkiSha256().isEmpty()) {
+          b.append("    upstream identity: verifyUris ").append(up.verifyUris()).append(", verifyDnsNames ")
+              .append(up.verifyDnsNames()).append(", spkiSha256 ").append(up.spkiSha256().size())
+              .append(" pin(s)\n");
+        }
+        if (up.crl() != null) {
+          b.append("    upstream revocation list: ").append(up.crl()).append('\n');
+        }
       }
     }
     for (String w : plan.warnings()) {

@@ -313,6 +313,23 @@ class CheckCommandTest {
   }
 
   @Test
+  void checkPrintsAllowListsAndRevocationLists() throws Exception {
+    Path crl = new TestPki(dir).crl(ca);
+    Result r = check("""
+        listeners:
+          - name: web
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}], clientAuth: required, clientCa: %s, crl: %s,
+                  allow: {commonNames: [billing], uris: ["spiffe://prod/ns/*"]}}
+            upstream: {endpoints: [127.0.0.1:8080]}
+        """.formatted(server.certFile(), server.keyFile(), ca.certFile(), crl));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("client allow-list: commonNames [billing], dnsNames [], uris [spiffe://prod/ns/*], "
+        + "spkiSha256 0 pin(s)"), r.out());
+    assertTrue(r.out().contains("client revocation list: " + crl), r.out());
+  }
+
+  @Test
   void insecureUpstreamIsFlaggedByCheck() throws Exception {
     Result r = check("listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1],"
         + " tls: {insecureSkipVerify: true}}}]\n");

@@ -318,6 +318,37 @@ class CertificateReloadTest {
   }
 
   @Test
+  void crlUpdateRefusesANewlyRevokedClientWithoutRestart() throws Exception {
+    TestPki.Issued server = pki.server(ca, "web.test", "web.test");
+    TestPki.Issued clientCa = pki.ca("crl-client-ca");
+    TestPki.Issued alice = pki.client(clientCa, "alice");
+    TestPki.Issued bob = pki.client(clientCa, "bob");
+    Path crl = dir.resolve("client-ca.crl.pem");
+    copy(pki.crl(clientCa, bob), crl);
+    proxy = ProxyHarness.start(dir, """
+        reload: {checkInterval: 100ms}
+        listeners:
+          - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}], clientAuth: required,
+             clientCa: %s, crl: %s}, upstream: {endpoints: [127.0.0.1:%d]}}
+        """.formatted(server.certFile(), server.keyFile(), clientCa.certFile(), crl, echo.port()));
+    SSLContext aliceCtx = TestPki.clientContextPresentingAnyway(ca, alice);
+    byte[] ping = bytes("ping");
+    try (TlsAttempt a = TlsAttempt.echo(aliceCtx, proxy.port("web"), "web.test", ping)) {
+      assertTrue(a.succeeded(), "alice is not revoked yet");
+    }
+    copy(pki.crl(clientCa, bob, alice), crl);
+    Await.until("alice to be refused once the new CRL is loaded", WAIT, () -> {
+      try (TlsAttempt a = TlsAttempt.echo(aliceCtx, proxy.port("web"), "web.test", ping)) {
+        return !a.succeeded();
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    logs.await(l -> l.contains("connection listener=web ") && l.contains("close=handshake_failed:certificate_revoked"),
+        WAIT);
+  }
+
+  @Test
   void maxConnectionLifetimeEndsAnOldConnectionWhileANewOneIsServed() throws Exception {
     TestPki.Issued server = pki.server(ca, "web.test", "web.test");
     startTerminating(server.certFile(), server.keyFile(), "maxConnectionLifetime: 500ms,");
