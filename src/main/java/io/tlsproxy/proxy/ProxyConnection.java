@@ -13,14 +13,11 @@ import io.tlsproxy.tls.HandshakeFailure;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -125,10 +122,10 @@ final class ProxyConnection {
       downHandshaken = true;
       downHandshakeRecorded = true;
       long took = System.nanoTime() - startNanos;
-      SSLSession session = session(down);
+      SSLSession session = TlsSessions.of(down);
       metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
-          resumed(session, startNanos), took);
-      log.downstreamTls(describe(down), peerSubject(down), took);
+          TlsSessions.resumed(session, startNanos), took);
+      log.downstreamTls(TlsSessions.describe(session), TlsSessions.peerSubject(session), took);
       downLeg.setReading(false);
       dial();
     } else if (failure != null) {
@@ -138,10 +135,10 @@ final class ProxyConnection {
       dialFailed("tls:" + reason, "tls", failure);
     } else {
       long took = System.nanoTime() - upHandshakeStart;
-      SSLSession session = session(up);
+      SSLSession session = TlsSessions.of(up);
       metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
-          resumed(session, upHandshakeStart), took);
-      log.upstreamTls(describe(up), took);
+          TlsSessions.resumed(session, upHandshakeStart), took);
+      log.upstreamTls(TlsSessions.describe(session), took);
       startRelay();
     }
   }
@@ -429,41 +426,6 @@ final class ProxyConnection {
   private static void cancel(ScheduledFuture<?> f) {
     if (f != null) {
       f.cancel(false);
-    }
-  }
-
-  private static SSLSession session(Channel ch) {
-    return ch.pipeline().get(SslHandler.class).engine().getSession();
-  }
-
-  /**
-   * JSSE does not say whether a session was resumed; a resumed session was created before this handshake began.
-   */
-  private static boolean resumed(SSLSession session, long handshakeStartNanos) {
-    long startMillis = System.currentTimeMillis() - (System.nanoTime() - handshakeStartNanos) / 1_000_000;
-    return session.getCreationTime() < startMillis - 1;
-  }
-
-  private static String describe(Channel ch) {
-    SslHandler ssl = ch.pipeline().get(SslHandler.class);
-    if (ssl == null) {
-      return null;
-    }
-    SSLSession s = ssl.engine().getSession();
-    return s.getProtocol() + "/" + s.getCipherSuite();
-  }
-
-  private static String peerSubject(Channel ch) {
-    SslHandler ssl = ch.pipeline().get(SslHandler.class);
-    if (ssl == null) {
-      return null;
-    }
-    try {
-      Certificate[] certs = ssl.engine().getSession().getPeerCertificates();
-      return certs.length > 0 && certs[0] instanceof X509Certificate x
-          ? x.getSubjectX500Principal().getName() : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
     }
   }
 }
