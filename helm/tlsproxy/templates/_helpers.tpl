@@ -26,21 +26,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
-{{/* The cert-manager Certificate's Secret. */}}
-{{- define "tlsproxy.certSecret" -}}
-{{- printf "%s-tls" (include "tlsproxy.fullname" .) }}
+{{/* The default certificate Secret: tls.secretName, else <fullname>-tls; certManager.enabled makes the Certificate
+write it. */}}
+{{- define "tlsproxy.defaultSecret" -}}
+{{- .Values.tls.secretName | default (printf "%s-tls" (include "tlsproxy.fullname" .)) }}
 {{- end }}
 
-{{/* A listener's certificate Secret: its own, else the cert-manager one; fails when there is neither. */}}
+{{/* A listener's certificate Secret: its own tls.secretName, else the default one. */}}
 {{- define "tlsproxy.listenerSecret" -}}
-{{- $l := .listener }}
-{{- if $l.tls.secretName }}
-{{- $l.tls.secretName }}
-{{- else if .root.Values.certManager.enabled }}
-{{- include "tlsproxy.certSecret" .root }}
-{{- else }}
-{{- fail (printf "listeners[%s].tls.secretName: empty; name a kubernetes.io/tls Secret or set certManager.enabled" $l.name) }}
-{{- end }}
+{{- .listener.tls.secretName | default (include "tlsproxy.defaultSecret" .root) }}
 {{- end }}
 
 {{/* Every Secret the proxy mounts, one per line. */}}
