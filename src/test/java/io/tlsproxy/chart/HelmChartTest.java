@@ -305,6 +305,65 @@ class HelmChartTest {
     assertEquals(mountPath + "/tls.key", certificate.get("key"));
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void rawConfigIsRenderedAsWrittenSaveTheKeysThePodNeeds() throws Exception {
+    Path values = CHART.resolve("ci/raw-config-values.yaml");
+    Map<String, Object> expected = (Map<String, Object>) ((Map<String, Object>) new Yaml()
+        .load(Files.readString(values))).get("config");
+    expected.put("admin", Map.of("listen", "0.0.0.0:9901"));
+    expected.put("shutdown", Map.of("drainTimeout", "30s", "acceptDuringDrain", true));
+    Rendered r = render(values);
+    assertEquals(expected, new Yaml().load(config(r)), "config wins over listeners; admin and shutdown are the chart's");
+
+    PodSpec pod = pod(r);
+    assertEquals(List.of("web", "admin"), proxy(pod).getPorts().stream().map(p -> p.getName()).toList(),
+        "the loopback listener gets no port");
+    assertEquals(List.of("web:8443"), r.one("Service", Service.class).getSpec().getPorts().stream()
+        .map(p -> p.getName() + ":" + p.getPort()).toList());
+    Map<String, String> mountOfSecret = new LinkedHashMap<>();
+    for (var v : pod.getVolumes()) {
+      if (v.getSecret() != null) {
+        mountOfSecret.put(v.getSecret().getSecretName(), proxy(pod).getVolumeMounts().stream()
+            .filter(m -> m.getName().equals(v.getName())).findFirst().orElseThrow().getMountPath());
+      }
+    }
+    assertEquals(Map.of("web-tls", "/etc/tlsproxy/certs/web-tls", "clients-ca", "/etc/tlsproxy/clients",
+        "db-client", "/etc/tlsproxy/db-client"), mountOfSecret, "certificateSecrets only, not the default Secret");
+  }
+
+  @Test
+  void rawConfigMistakesFailTheRenderNamingTheKey() throws Exception {
+    Map<String, String> cases = Map.of(
+        "config: {listeners: [{name: web, listen: '0.0.0.0:${PORT}'}]}", "config.listeners[0].listen",
+        "config: {listeners: [{name: a-very-long-listener, listen: '0.0.0.0:8443'}]}", "config.listeners[0].name",
+        "config: [web]", "config",
+        "certificateSecrets: [{name: a, mountPath: /x}, {name: b, mountPath: /x}]", "two Secrets mounted at /x",
+        "certificateSecrets: [{name: a, mountPth: /x}]", "mountPth");
+    for (var c : cases.entrySet()) {
+      Path file = Files.writeString(dir.resolve("mistake-values.yaml"), c.getKey() + "\n");
+      var e = assertThrows(IllegalStateException.class, () -> render(file), c.getKey());
+      assertTrue(e.getMessage().contains(c.getValue()), c.getKey() + " -> " + e.getMessage());
+    }
+  }
+
+  @Test
+  void notesNameTheSecretsAndSayRotationNeedsNoRestart() {
+    for (String scenario : List.of("minimal", "raw-config", "cert-manager")) {
+      String notes = new Helm(CHART).install().withName("edge").withNamespace("proxies")
+          .withKubeVersion(KUBE_VERSION).withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml")
+              .toAbsolutePath()).dryRun().clientOnly().call().getOutput();
+      assertTrue(notes.contains("loads them with no restart"), notes);
+      assertFalse(notes.replace("with no restart", "").toLowerCase().contains("restart"), notes);
+    }
+    String raw = new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
+        .withValuesFile(CHART.resolve("ci/raw-config-values.yaml").toAbsolutePath()).dryRun().clientOnly().call()
+        .getOutput();
+    assertTrue(raw.contains("clients-ca at /etc/tlsproxy/clients"), raw);
+    assertTrue(raw.contains("db-tunnel: 127.0.0.1:5432 (in the pod only)"), raw);
+    assertTrue(raw.contains("checking every 10s"), raw);
+  }
+
   /**
    * A copy of the chart whose values.yaml is the chart's own merged with the given file, as Helm merges
    * {@code -f}: maps key by key, anything else replaced. Helm's lint reads only the chart's values.yaml, and
