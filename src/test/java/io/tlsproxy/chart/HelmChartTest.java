@@ -350,18 +350,21 @@ class HelmChartTest {
   @Test
   void notesNameTheSecretsAndSayRotationNeedsNoRestart() {
     for (String scenario : List.of("minimal", "raw-config", "cert-manager")) {
-      String notes = new Helm(CHART).install().withName("edge").withNamespace("proxies")
-          .withKubeVersion(KUBE_VERSION).withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml")
-              .toAbsolutePath()).dryRun().clientOnly().call().getOutput();
+      String notes = notes(scenario);
       assertTrue(notes.contains("loads them with no restart"), notes);
       assertFalse(notes.replace("with no restart", "").toLowerCase().contains("restart"), notes);
     }
-    String raw = new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
-        .withValuesFile(CHART.resolve("ci/raw-config-values.yaml").toAbsolutePath()).dryRun().clientOnly().call()
-        .getOutput();
+    String raw = notes("raw-config");
     assertTrue(raw.contains("clients-ca at /etc/tlsproxy/clients"), raw);
     assertTrue(raw.contains("db-tunnel: 127.0.0.1:5432 (in the pod only)"), raw);
     assertTrue(raw.contains("checking every 10s"), raw);
+  }
+
+  /** What helm install prints for a ci/ scenario, NOTES.txt included (a client-only dry run). */
+  static String notes(String scenario) {
+    return new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
+        .withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml").toAbsolutePath()).dryRun().clientOnly()
+        .call().getOutput();
   }
 
   /**
