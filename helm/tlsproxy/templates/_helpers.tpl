@@ -26,25 +26,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
-{{/* The cert-manager Certificate's Secret. */}}
-{{- define "tlsproxy.certSecret" -}}
-{{- printf "%s-tls" (include "tlsproxy.fullname" .) }}
+{{/* The default certificate Secret: tls.secretName, else <fullname>-tls; certManager.enabled makes the Certificate
+write it. */}}
+{{- define "tlsproxy.defaultSecret" -}}
+{{- .Values.tls.secretName | default (printf "%s-tls" (include "tlsproxy.fullname" .)) }}
 {{- end }}
 
-{{/* A listener's certificate Secret: its own, else the cert-manager one; fails when there is neither. */}}
+{{/* A listener's certificate Secret: its own tls.secretName, else the default one. */}}
 {{- define "tlsproxy.listenerSecret" -}}
-{{- $l := .listener }}
-{{- if $l.tls.secretName }}
-{{- $l.tls.secretName }}
-{{- else if .root.Values.certManager.enabled }}
-{{- include "tlsproxy.certSecret" .root }}
-{{- else }}
-{{- fail (printf "listeners[%s].tls.secretName: empty; name a kubernetes.io/tls Secret or set certManager.enabled" $l.name) }}
-{{- end }}
+{{- .listener.tls.secretName | default (include "tlsproxy.defaultSecret" .root) }}
 {{- end }}
 
-{{/* Every Secret the proxy mounts, one per line. */}}
-{{- define "tlsproxy.secrets" -}}
+{{/* Secrets named by the structured listeners: certificates, client CAs, upstream CAs. */}}
+{{- define "tlsproxy.listenerSecrets" -}}
 {{- $root := . }}
 {{- $names := list }}
 {{- range .Values.listeners }}
@@ -54,17 +48,90 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 {{- if and .upstream.tls .upstream.tls.caSecretName }}{{ $names = append $names .upstream.tls.caSecretName }}{{ end }}
 {{- end }}
-{{- range $names | uniq }}
-{{ . }}
+{{- toJson $names }}
 {{- end }}
+
+{{/* Every Secret the proxy mounts, as a JSON list of {name, mountPath}: with config, certificateSecrets and the
+default Secret when it is named or cert-manager writes it; else the listeners' Secrets and certificateSecrets. */}}
+{{- define "tlsproxy.secretMounts" -}}
+{{- $names := list }}
+{{- if .Values.config }}
+{{- if or .Values.tls.secretName .Values.certManager.enabled }}
+{{- $names = list (include "tlsproxy.defaultSecret" .) }}
+{{- end }}
+{{- else }}
+{{- $names = include "tlsproxy.listenerSecrets" . | fromJsonArray }}
+{{- end }}
+{{- $mounts := list }}
+{{- range $names | uniq }}
+{{- $mounts = append $mounts (dict "name" . "mountPath" (include "tlsproxy.certDir" .)) }}
+{{- end }}
+{{- range .Values.certificateSecrets }}
+{{- $m := dict "name" .name "mountPath" (.mountPath | default (include "tlsproxy.certDir" .name)) }}
+{{- if not (has $m $mounts) }}{{ $mounts = append $mounts $m }}{{ end }}
+{{- end }}
+{{- $paths := list }}
+{{- range $mounts }}
+{{- if has .mountPath $paths }}
+{{- fail (printf "certificateSecrets: two Secrets mounted at %s; give one its own mountPath" .mountPath) }}
+{{- end }}
+{{- $paths = append $paths .mountPath }}
+{{- end }}
+{{- toJson $mounts }}
 {{- end }}
 
 {{- define "tlsproxy.certDir" -}}
 /etc/tlsproxy/certs/{{ . }}
 {{- end }}
 
-{{/* The tlsproxy configuration file (keys as in conf/example.yaml). */}}
+{{/* The listeners' ports, as a JSON list of {name, port, servicePort}. With config they come from each
+listener's listen address; loopback listeners get none, since only the pod itself can reach them. */}}
+{{- define "tlsproxy.ports" -}}
+{{- $ports := list }}
+{{- if .Values.config }}
+{{- range $i, $l := .Values.config.listeners }}
+{{- $listen := toString $l.listen }}
+{{- $port := regexFind "[0-9]+$" $listen | default "0" | int }}
+{{- if or (lt $port 1) (gt $port 65535) }}
+{{- fail (printf "config.listeners[%d].listen: %q has no fixed port; the chart needs one for the container port and the Service" $i $listen) }}
+{{- end }}
+{{- $host := trimSuffix (printf ":%d" $port) $listen }}
+{{- if not (regexMatch "^(127\\.|localhost$|\\[::1\\]$)" $host) }}
+{{- if gt (len (toString $l.name)) 15 }}
+{{- fail (printf "config.listeners[%d].name: %q is longer than 15 characters, which a container port name may not be" $i (toString $l.name)) }}
+{{- end }}
+{{- $ports = append $ports (dict "name" $l.name "port" $port "servicePort" $port) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- range .Values.listeners }}
+{{- $ports = append $ports (dict "name" .name "port" (int .port) "servicePort" (int (.servicePort | default .port))) }}
+{{- end }}
+{{- end }}
+{{- toJson $ports }}
+{{- end }}
+
+{{/* The tlsproxy configuration file (keys as in conf/example.yaml): config as written, else built from
+listeners; either way with the keys the pod depends on set from the chart's values. */}}
 {{- define "tlsproxy.config" -}}
+{{- $cfg := dict }}
+{{- if .Values.config }}
+{{- $cfg = deepCopy .Values.config }}
+{{- else }}
+{{- $cfg = dict "listeners" (include "tlsproxy.structuredListeners" . | fromJsonArray) "logging" (dict "format" .Values.logging.format) }}
+{{- end }}
+{{- $admin := deepCopy ($cfg.admin | default dict) }}
+{{- $_ := set $admin "listen" (printf "0.0.0.0:%d" (int .Values.admin.port)) }}
+{{- $shutdown := deepCopy ($cfg.shutdown | default dict) }}
+{{- $_ := set $shutdown "drainTimeout" (printf "%ds" (int .Values.shutdown.drainTimeoutSeconds)) }}
+{{- $_ := set $shutdown "acceptDuringDrain" .Values.shutdown.acceptDuringDrain }}
+{{- $_ := set $cfg "admin" $admin }}
+{{- $_ := set $cfg "shutdown" $shutdown }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* The tlsproxy listeners built from the structured listeners value, as a JSON list. */}}
+{{- define "tlsproxy.structuredListeners" -}}
 {{- $root := . }}
 {{- $listeners := list }}
 {{- range .Values.listeners }}
@@ -92,12 +159,7 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- $_ := set $l "upstream" $up }}
 {{- $listeners = append $listeners $l }}
 {{- end }}
-{{- $cfg := dict
-  "admin" (dict "listen" (printf "0.0.0.0:%d" (int .Values.admin.port)))
-  "listeners" $listeners
-  "shutdown" (dict "drainTimeout" (printf "%ds" (int .Values.shutdown.drainTimeoutSeconds)) "acceptDuringDrain" .Values.shutdown.acceptDuringDrain)
-  "logging" (dict "format" .Values.logging.format) }}
-{{- toYaml $cfg }}
+{{- toJson $listeners }}
 {{- end }}
 
 {{/* The proxy container; in sidecar mode with sidecar.native it becomes an init container with restartPolicy Always. */}}
@@ -115,9 +177,9 @@ app.kubernetes.io/component: {{ .Values.mode }}
       value: {{ .Values.javaOpts | quote }}
   {{- end }}
   ports:
-    {{- range .Values.listeners }}
+    {{- range include "tlsproxy.ports" . | fromJsonArray }}
     - name: {{ .name }}
-      containerPort: {{ .port }}
+      containerPort: {{ int .port }}
       protocol: TCP
     {{- end }}
     - name: admin
@@ -143,9 +205,10 @@ app.kubernetes.io/component: {{ .Values.mode }}
       readOnly: true
     - name: tmp
       mountPath: /tmp
-    {{- range $i, $s := include "tlsproxy.secrets" . | trim | splitList "\n" | compact }}
+    {{- /* Whole Secret volumes, never subPath: only these see a rotated Secret's new files. */}}
+    {{- range $i, $m := include "tlsproxy.secretMounts" . | fromJsonArray }}
     - name: certs-{{ $i }}
-      mountPath: {{ include "tlsproxy.certDir" $s }}
+      mountPath: {{ $m.mountPath }}
       readOnly: true
     {{- end }}
 {{- end }}
@@ -159,9 +222,9 @@ app.kubernetes.io/component: {{ .Values.mode }}
   emptyDir:
     medium: Memory
     sizeLimit: 64Mi
-{{- range $i, $s := include "tlsproxy.secrets" . | trim | splitList "\n" | compact }}
+{{- range $i, $m := include "tlsproxy.secretMounts" . | fromJsonArray }}
 - name: certs-{{ $i }}
   secret:
-    secretName: {{ $s }}
+    secretName: {{ $m.name }}
 {{- end }}
 {{- end }}

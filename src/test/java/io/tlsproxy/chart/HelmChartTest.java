@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -24,13 +25,13 @@ import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,8 +53,6 @@ class HelmChartTest {
   private static final String KUBE_VERSION = "v1.31.0";
   private static final JsonMapper MAPPER = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-  private static final Pattern CERT_PATH =
-      Pattern.compile("/etc/tlsproxy/certs/([^/\\s]+)/(tls\\.crt|tls\\.key|ca\\.crt)");
 
   @TempDir
   static Path dir;
@@ -189,11 +188,7 @@ class HelmChartTest {
   @MethodSource("scenarios")
   void renderedConfigurationPassesTlsproxyCheck(Path values) throws Exception {
     Rendered r = render(values);
-    String config = r.byKind().get("ConfigMap").stream().map(cm -> strict(cm, ConfigMap.class))
-        .map(cm -> cm.getData().get("tlsproxy.yaml")).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-    assertNotNull(config);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> parsed = (Map<String, Object>) new Yaml().load(config);
+    Map<String, Object> parsed = passesCheck(r, values.getFileName().toString());
     @SuppressWarnings("unchecked")
     String listen = ((Map<String, String>) parsed.get("admin")).get("listen");
     assertTrue(listen.startsWith("0.0.0.0:"), "the kubelet probes the pod IP: " + listen);
@@ -201,30 +196,72 @@ class HelmChartTest {
     Container c = proxy(pod(r));
     assertEquals(admin, c.getPorts().stream().filter(p -> p.getName().equals("admin")).findFirst().orElseThrow()
         .getContainerPort(), "container port and configuration agree");
+    long drain = Long.parseLong(((Map<?, ?>) parsed.get("shutdown")).get("drainTimeout").toString()
+        .replace("s", ""));
+    assertTrue(pod(r).getTerminationGracePeriodSeconds() > drain, "grace period longer than the drain");
+  }
 
-    // Certificates the pod would mount from Secrets are minted here, and the paths moved into a temp dir.
-    Path certs = Files.createDirectories(dir.resolve(values.getFileName() + "-certs"));
-    Matcher m = CERT_PATH.matcher(config);
-    while (m.find()) {
-      Path secret = Files.createDirectories(certs.resolve(m.group(1)));
-      Path source = switch (m.group(2)) {
+  static String config(Rendered r) {
+    String config = r.byKind().get("ConfigMap").stream().map(cm -> strict(cm, ConfigMap.class))
+        .map(cm -> cm.getData().get("tlsproxy.yaml")).filter(Objects::nonNull).findFirst().orElse(null);
+    assertNotNull(config);
+    return config;
+  }
+
+  /**
+   * Runs tlsproxy --check on the rendered configuration as the pod would see it. Every absolute file path in it
+   * must lie in a Secret that the proxy container mounts; the files are minted here, one folder per mount, and
+   * the paths moved there. Returns the parsed configuration.
+   */
+  static Map<String, Object> passesCheck(Rendered r, String label) throws Exception {
+    String config = config(r);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> parsed = (Map<String, Object>) new Yaml().load(config);
+    PodSpec pod = pod(r);
+    Map<String, String> secretOfVolume = new LinkedHashMap<>();
+    pod.getVolumes().stream().filter(v -> v.getSecret() != null)
+        .forEach(v -> secretOfVolume.put(v.getName(), v.getSecret().getSecretName()));
+    List<VolumeMount> mounts = proxy(pod).getVolumeMounts().stream()
+        .filter(m -> secretOfVolume.containsKey(m.getName())).toList();
+    Path certs = Files.createDirectories(dir.resolve(label + "-certs"));
+    List<String> paths = new ArrayList<>();
+    absolutePaths(parsed, paths);
+    for (String path : paths) {
+      VolumeMount mount = mounts.stream().filter(m -> path.startsWith(m.getMountPath() + "/")).findFirst()
+          .orElseThrow(() -> new AssertionError(path + " is in no Secret the proxy mounts: " + mounts));
+      assertNull(mount.getSubPath(), "a subPath mount would never see a rotated Secret: " + mount);
+      String file = path.substring(mount.getMountPath().length() + 1);
+      Path source = switch (file) {
         case "tls.crt" -> server.certFile();
         case "tls.key" -> server.keyFile();
-        default -> ca.certFile();
+        case "ca.crt" -> ca.certFile();
+        default -> throw new AssertionError(path + ": not a file of a kubernetes.io/tls Secret");
       };
-      Files.copy(source, secret.resolve(m.group(2)), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Path target = Files.createDirectories(certs.resolve(mount.getName())).resolve(file);
+      Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
     }
-    Path file = dir.resolve(values.getFileName() + "-tlsproxy.yaml");
-    Files.writeString(file, config.replace("/etc/tlsproxy/certs/", certs + "/"));
+    String local = config;
+    for (VolumeMount m : mounts) {
+      local = local.replace(m.getMountPath() + "/", certs.resolve(m.getName()) + "/");
+    }
+    Path file = dir.resolve(label + "-tlsproxy.yaml");
+    Files.writeString(file, local);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = io.tlsproxy.CheckAccess.run(new String[] {"--check", "--config", file.toString()},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertEquals(0, code, config + "\n" + err.toString(StandardCharsets.UTF_8));
+    assertEquals(0, code, local + "\n" + err.toString(StandardCharsets.UTF_8));
+    return parsed;
+  }
 
-    long drain = Long.parseLong(((Map<?, ?>) parsed.get("shutdown")).get("drainTimeout").toString()
-        .replace("s", ""));
-    assertTrue(pod(r).getTerminationGracePeriodSeconds() > drain, "grace period longer than the drain");
+  private static void absolutePaths(Object node, List<String> found) {
+    if (node instanceof Map<?, ?> m) {
+      m.values().forEach(v -> absolutePaths(v, found));
+    } else if (node instanceof List<?> l) {
+      l.forEach(v -> absolutePaths(v, found));
+    } else if (node instanceof String s && s.startsWith("/")) {
+      found.add(s);
+    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -243,6 +280,124 @@ class HelmChartTest {
     for (Map<String, Object> cm : r.byKind().get("ConfigMap")) {
       strict(cm, ConfigMap.class);
     }
+  }
+
+  @Test
+  void anImageAndACertificateSecretNameAreAllANewUserNeeds() throws Exception {
+    Path values = CHART.resolve("ci/minimal-values.yaml");
+    LintResult lint = new Helm(chartWithValues(values)).lint().strict().call();
+    assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+    Path mistyped = Files.writeString(dir.resolve("mistyped-values.yaml"), "tls: {secretName: 7}\n");
+    assertTrue(new Helm(chartWithValues(mistyped)).lint().strict().call().isFailed(), "lint sees merged values");
+
+    Rendered r = render(values);
+    PodSpec pod = pod(r);
+    assertEquals("registry.example/tlsproxy:0.1.0", proxy(pod).getImage());
+    String volume = pod.getVolumes().stream()
+        .filter(v -> v.getSecret() != null && v.getSecret().getSecretName().equals("web-tls")).findFirst()
+        .orElseThrow(() -> new AssertionError("Secret web-tls is not a volume")).getName();
+    String mountPath = proxy(pod).getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst()
+        .orElseThrow().getMountPath();
+    Map<String, Object> config = passesCheck(r, "minimal");
+    Map<?, ?> certificate = (Map<?, ?>) ((List<?>) ((Map<?, ?>) ((Map<?, ?>) ((List<?>) config.get("listeners"))
+        .get(0)).get("tls")).get("certificates")).get(0);
+    assertEquals(mountPath + "/tls.crt", certificate.get("cert"));
+    assertEquals(mountPath + "/tls.key", certificate.get("key"));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void rawConfigIsRenderedAsWrittenSaveTheKeysThePodNeeds() throws Exception {
+    Path values = CHART.resolve("ci/raw-config-values.yaml");
+    Map<String, Object> expected = (Map<String, Object>) ((Map<String, Object>) new Yaml()
+        .load(Files.readString(values))).get("config");
+    expected.put("admin", Map.of("listen", "0.0.0.0:9901"));
+    expected.put("shutdown", Map.of("drainTimeout", "30s", "acceptDuringDrain", true));
+    Rendered r = render(values);
+    assertEquals(expected, new Yaml().load(config(r)), "config wins over listeners; admin and shutdown are the chart's");
+
+    PodSpec pod = pod(r);
+    assertEquals(List.of("web", "admin"), proxy(pod).getPorts().stream().map(p -> p.getName()).toList(),
+        "the loopback listener gets no port");
+    assertEquals(List.of("web:8443"), r.one("Service", Service.class).getSpec().getPorts().stream()
+        .map(p -> p.getName() + ":" + p.getPort()).toList());
+    Map<String, String> mountOfSecret = new LinkedHashMap<>();
+    for (var v : pod.getVolumes()) {
+      if (v.getSecret() != null) {
+        mountOfSecret.put(v.getSecret().getSecretName(), proxy(pod).getVolumeMounts().stream()
+            .filter(m -> m.getName().equals(v.getName())).findFirst().orElseThrow().getMountPath());
+      }
+    }
+    assertEquals(Map.of("web-tls", "/etc/tlsproxy/certs/web-tls", "clients-ca", "/etc/tlsproxy/clients",
+        "db-client", "/etc/tlsproxy/db-client"), mountOfSecret, "certificateSecrets only, not the default Secret");
+  }
+
+  @Test
+  void rawConfigMistakesFailTheRenderNamingTheKey() throws Exception {
+    Map<String, String> cases = Map.of(
+        "config: {listeners: [{name: web, listen: '0.0.0.0:${PORT}'}]}", "config.listeners[0].listen",
+        "config: {listeners: [{name: a-very-long-listener, listen: '0.0.0.0:8443'}]}", "config.listeners[0].name",
+        "config: [web]", "config",
+        "certificateSecrets: [{name: a, mountPath: /x}, {name: b, mountPath: /x}]", "two Secrets mounted at /x",
+        "certificateSecrets: [{name: a, mountPth: /x}]", "mountPth");
+    for (var c : cases.entrySet()) {
+      Path file = Files.writeString(dir.resolve("mistake-values.yaml"), c.getKey() + "\n");
+      var e = assertThrows(IllegalStateException.class, () -> render(file), c.getKey());
+      assertTrue(e.getMessage().contains(c.getValue()), c.getKey() + " -> " + e.getMessage());
+    }
+  }
+
+  @Test
+  void notesNameTheSecretsAndSayRotationNeedsNoRestart() {
+    for (String scenario : List.of("minimal", "raw-config", "cert-manager")) {
+      String notes = notes(scenario);
+      assertTrue(notes.contains("loads them with no restart"), notes);
+      assertFalse(notes.replace("with no restart", "").toLowerCase().contains("restart"), notes);
+    }
+    String raw = notes("raw-config");
+    assertTrue(raw.contains("clients-ca at /etc/tlsproxy/clients"), raw);
+    assertTrue(raw.contains("db-tunnel: 127.0.0.1:5432 (in the pod only)"), raw);
+    assertTrue(raw.contains("checking every 10s"), raw);
+  }
+
+  /** What helm install prints for a ci/ scenario, NOTES.txt included (a client-only dry run). */
+  static String notes(String scenario) {
+    return new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
+        .withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml").toAbsolutePath()).dryRun().clientOnly()
+        .call().getOutput();
+  }
+
+  /**
+   * A copy of the chart whose values.yaml is the chart's own merged with the given file, as Helm merges
+   * {@code -f}: maps key by key, anything else replaced. Helm's lint reads only the chart's values.yaml, and
+   * helm-java's lint takes no values file, so this is how the chart is linted with a user's values.
+   */
+  static Path chartWithValues(Path values) throws Exception {
+    Path copy = dir.resolve("lint-" + values.getFileName()).resolve("tlsproxy");
+    try (Stream<Path> files = Files.walk(CHART)) {
+      for (Path source : files.toList()) {
+        Path target = copy.resolve(CHART.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    Yaml yaml = new Yaml();
+    Object merged = merge(yaml.load(Files.readString(CHART.resolve("values.yaml"))),
+        yaml.load(Files.readString(values)));
+    Files.writeString(copy.resolve("values.yaml"), yaml.dump(merged));
+    return copy;
+  }
+
+  private static Object merge(Object base, Object over) {
+    if (base instanceof Map<?, ?> b && over instanceof Map<?, ?> o) {
+      Map<Object, Object> result = new LinkedHashMap<>(b);
+      o.forEach((k, v) -> result.put(k, merge(b.get(k), v)));
+      return result;
+    }
+    return over;
   }
 
   @Test
