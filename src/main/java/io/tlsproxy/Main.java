@@ -6,6 +6,7 @@ import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.proxy.ProxyServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,7 +78,8 @@ public final class Main {
         }
       }
     }
-    Vertx vertx = Vertx.vertx();
+    // Native epoll where it loads (Linux); Vert.x falls back to NIO elsewhere.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
       ProxyConfig cfg = ConfigLoader.load(vertx, config, System.getenv());
       Startup.Plan plan = Startup.prepare(cfg, Clock.systemUTC());
@@ -96,7 +98,8 @@ public final class Main {
       // SIGHUP reloads certificate material now instead of at the next check.
       Signal.handle(new Signal("HUP"), sig -> running.reloadCertificates());
       shutdown.attach(running.proxy());
-      Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started");
+      Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started (transport: "
+          + (vertx.isNativeTransportEnabled() ? "native" : "nio") + ")");
       return EXIT_OK;
     } catch (ConfigException e) {
       e.problems().forEach(err::println);

@@ -14,6 +14,7 @@ import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.PolicyResolver;
 import io.tlsproxy.tls.ServerTls;
 import io.tlsproxy.tls.TlsFactory;
+import io.tlsproxy.tls.TlsPolicy;
 import java.security.Security;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -84,6 +85,12 @@ public final class Startup {
       if (l.upstream().tls() != null && l.upstream().tls().insecureSkipVerify()) {
         warnings.add(key + ".upstream.tls: insecureSkipVerify is true: upstream certificates are NOT verified");
       }
+      if (server != null) {
+        warnings.addAll(server.policy().notes());
+      }
+      if (client != null) {
+        warnings.addAll(client.policy().notes());
+      }
       if (server != null && server.policy().weakened()) {
         warnings.add(key + ".tls: policy '" + server.policy().profile() + "' allows protocols or suites weaker "
             + "than the intermediate profile: " + server.policy().protocols());
@@ -117,10 +124,12 @@ public final class Startup {
     List<String> groups = null;
     String groupsPath = null;
     boolean legacy = false;
+    String defaultEngine = PolicyResolver.defaultEngine();
     for (PolicyConfig p : policies) {
-      legacy |= p.profile().trim().equalsIgnoreCase("legacy");
-      if (p.namedGroups().isEmpty()) {
-        continue;
+      boolean jdk = TlsPolicy.JDK.equals(PolicyResolver.engineOf(p, defaultEngine));
+      legacy |= jdk && p.profile().trim().equalsIgnoreCase("legacy");
+      if (!jdk || p.namedGroups().isEmpty()) {
+        continue; // the OpenSSL engine takes groups per context
       }
       List<String> these = p.namedGroups().stream().map(PolicyResolver::canonicalGroup).toList();
       if (these.contains(null)) {
@@ -131,7 +140,7 @@ public final class Startup {
         groupsPath = p.path() + ".namedGroups";
       } else if (!groups.equals(these)) {
         problems.add(p.path() + ".namedGroups", "differs from " + groupsPath + "; the JDK engine on Java 17 uses "
-            + "one list of groups for the whole process, so give every namedGroups the same list");
+            + "one list of groups for the whole process, so give every jdk-engine namedGroups the same list");
       }
     }
     if (System.getProperty("jdk.tls.namedGroups") == null) {

@@ -151,6 +151,14 @@ class CheckCommandTest {
             tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
                 + "}], cipherSuites: [TLS_RSA_WITH_3DES_EDE_CBC_SHA]}"),
             "listeners[0].tls.cipherSuites[0]: TLS_RSA_WITH_3DES_EDE_CBC_SHA is broken"),
+        Arguments.of("unknown engine",
+            tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+                + "}], engine: gnutls}"),
+            "listeners[0].tls.engine: unknown engine 'gnutls'; use openssl or jdk"),
+        Arguments.of("finite-field group on the OpenSSL engine",
+            tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+                + "}], engine: openssl, namedGroups: [ffdhe2048]}"),
+            "listeners[0].tls.namedGroups[0]: group 'ffdhe2048' is not supported by the OpenSSL engine"),
         Arguments.of("unknown named group",
             tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
                 + "}], namedGroups: [brainpool]}"),

@@ -97,8 +97,8 @@ public final class ConfigReader {
   }
 
   private ServerTlsConfig serverTls(ConfigNode n) {
-    n.allowOnly("certificates", "policy", "protocols", "cipherSuites", "namedGroups", "alpn", "clientAuth",
-        "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir");
+    n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
+        "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -172,7 +172,8 @@ public final class ConfigReader {
 
   private PolicyConfig policy(ConfigNode n) {
     return new PolicyConfig(n.string("policy", PolicyConfig.DEFAULT_PROFILE), n.strings("protocols"),
-        n.strings("cipherSuites"), n.strings("namedGroups"), n.strings("alpn"), n.path());
+        n.strings("cipherSuites"), n.strings("namedGroups"), n.strings("alpn"), n.string("engine", null),
+        n.path());
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
@@ -201,7 +202,7 @@ public final class ConfigReader {
   }
 
   private ClientTlsConfig clientTls(ConfigNode n) {
-    n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "protocols", "cipherSuites",
+    n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "engine", "protocols", "cipherSuites",
         "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
         "verifyDnsNames", "spkiSha256", "crl");
     var cert = n.file("cert");

@@ -1,6 +1,7 @@
 package io.tlsproxy.tls;
 
 import io.tlsproxy.config.ConfigProblems;
+import io.netty.handler.ssl.OpenSsl;
 import io.tlsproxy.config.PolicyConfig;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -53,10 +54,32 @@ public final class PolicyResolver {
       Map.entry("ffdhe4096", "ffdhe4096"), Map.entry("ffdhe6144", "ffdhe6144"),
       Map.entry("ffdhe8192", "ffdhe8192"));
 
+  /** The group names BoringSSL knows, by JDK name; the JDK-only finite-field groups are absent. */
+  private static final Map<String, String> OPENSSL_GROUPS = Map.of(
+      "x25519", "X25519", "secp256r1", "P-256", "secp384r1", "P-384", "secp521r1", "P-521");
+
   private final Set<String> supportedSuites;
   private final Set<String> supportedProtocols;
+  private final Set<String> opensslSuites;
+  private final String defaultEngine;
 
+  /**
+   * The engine of sections that name none: the system property {@code tlsproxy.defaultEngine} (for tests and
+   * troubleshooting), else the JDK's. OpenSSL is not the default yet: Netty's OpenSSL engine closes both
+   * directions when the peer sends close_notify, which breaks TLS 1.3 half-close (a client that ends its
+   * request with close_notify and waits for the reply gets none).
+   */
+  public static String defaultEngine() {
+    return System.getProperty("tlsproxy.defaultEngine", TlsPolicy.JDK);
+  }
+
+  /** A resolver with {@link #defaultEngine()}. */
   public PolicyResolver() {
+    this(defaultEngine());
+  }
+
+  /** {@code defaultEngine}: the engine of sections that name none. */
+  public PolicyResolver(String defaultEngine) {
     SSLParameters supported;
     try {
       supported = SSLContext.getDefault().getSupportedSSLParameters();
@@ -65,11 +88,46 @@ public final class PolicyResolver {
     }
     this.supportedSuites = Set.of(supported.getCipherSuites());
     this.supportedProtocols = Set.of(supported.getProtocols());
+    this.opensslSuites = OpenSsl.isAvailable() ? Set.copyOf(OpenSsl.availableJavaCipherSuites()) : Set.of();
+    this.defaultEngine = defaultEngine;
+  }
+
+  /**
+   * The engine {@code config} will run on: its own choice, else the default; OpenSSL falls back to the JDK
+   * where the native library cannot load. Null for an unknown name.
+   */
+  public String engineOf(PolicyConfig config) {
+    return engineOf(config, defaultEngine);
+  }
+
+  /** As {@link #engineOf(PolicyConfig)}, without initialising the JDK's TLS (which start-up must do last). */
+  public static String engineOf(PolicyConfig config, String defaultEngine) {
+    String wanted = config.engine() == null ? defaultEngine : config.engine().trim().toLowerCase(Locale.ROOT);
+    return switch (wanted) {
+      case TlsPolicy.OPENSSL -> OpenSsl.isAvailable() ? TlsPolicy.OPENSSL : TlsPolicy.JDK;
+      case TlsPolicy.JDK -> TlsPolicy.JDK;
+      default -> null;
+    };
   }
 
   /** Resolves {@code config}; problems are added under {@code config.path()} and a usable default returned. */
   public TlsPolicy resolve(PolicyConfig config, ConfigProblems problems) {
     String path = config.path();
+    List<String> notes = new ArrayList<>();
+    String engine = engineOf(config);
+    if (engine == null) {
+      problems.add(path + ".engine", "unknown engine '" + config.engine() + "'; use openssl or jdk");
+      engine = TlsPolicy.JDK;
+    } else if (TlsPolicy.OPENSSL.equals(config.engine() == null ? defaultEngine : config.engine())
+        && engine.equals(TlsPolicy.JDK)) {
+      notes.add(path + ".engine: the OpenSSL library cannot load on this platform ("
+          + OpenSsl.unavailabilityCause() + "); using the JDK engine");
+    }
+    boolean openssl = engine.equals(TlsPolicy.OPENSSL);
+    if (openssl) {
+      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (no TLS "
+          + "half-close); an ALPN mismatch does not fail the handshake");
+    }
     String profile = config.profile().trim().toLowerCase(Locale.ROOT);
     List<String> protocols;
     List<String> suites;
@@ -125,7 +183,7 @@ public final class PolicyResolver {
         if (!legacy && isBroken(s)) {
           problems.add(key, s + " is broken (RC4, 3DES, DES, export, NULL or anonymous) and only allowed with "
               + "policy: legacy");
-        } else if (!supportedSuites.contains(s)) {
+        } else if (!(openssl ? opensslSuites : supportedSuites).contains(s)) {
           problems.add(key, "unknown cipher suite '" + s
               + "'; use IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_AES_128_GCM_SHA256");
         } else if (!chosen.contains(s)) {
@@ -147,7 +205,13 @@ public final class PolicyResolver {
             + "TLS 1.2 suites or enable TLSv1.3");
       }
     } else {
-      suites = suites.stream().filter(supportedSuites::contains).toList();
+      Set<String> available = openssl ? opensslSuites : supportedSuites;
+      suites = suites.stream().filter(s -> available.contains(s) || openssl && TLS13_SUITES.contains(s)).toList();
+    }
+    if (openssl && protocols.contains("TLSv1.3") && !suites.containsAll(TLS13_SUITES)) {
+      // BoringSSL has no switch for TLS 1.3 suites (all three are AEAD): they stay on whatever is listed.
+      notes.add(path + ".cipherSuites: the OpenSSL engine cannot restrict TLS 1.3 suites; all three of "
+          + TLS13_SUITES + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)");
     }
 
     List<String> groups = DEFAULT_GROUPS;
@@ -155,7 +219,11 @@ public final class PolicyResolver {
       Set<String> chosen = new LinkedHashSet<>();
       for (int i = 0; i < config.namedGroups().size(); i++) {
         String g = GROUP_ALIASES.get(config.namedGroups().get(i).trim().toLowerCase(Locale.ROOT));
-        if (g == null) {
+        if (g != null && openssl && !OPENSSL_GROUPS.containsKey(g)) {
+          problems.add(path + ".namedGroups[" + i + "]", "group '" + config.namedGroups().get(i)
+              + "' is not supported by the OpenSSL engine; use X25519, secp256r1, secp384r1 or secp521r1, or "
+              + "engine: jdk");
+        } else if (g == null) {
           problems.add(path + ".namedGroups[" + i + "]", "unknown group '" + config.namedGroups().get(i)
               + "'; use X25519, secp256r1, secp384r1, secp521r1, X448 or ffdhe2048..8192");
         } else {
@@ -173,10 +241,16 @@ public final class PolicyResolver {
         problems.add(path + ".alpn[" + i + "]", "an ALPN protocol name must be 1 to 255 characters");
       }
     }
-    return new TlsPolicy(profile, protocols, suites, groups, List.copyOf(config.alpn()), weakened);
+    return new TlsPolicy(profile, protocols, suites, groups, List.copyOf(config.alpn()), weakened, engine,
+        List.copyOf(notes));
   }
 
   /** The JDK name of a named group written in any usual spelling, or null when it is unknown. */
+  /** The BoringSSL name of a JDK group name, or null when BoringSSL lacks it. */
+  static String opensslGroup(String jdkName) {
+    return OPENSSL_GROUPS.get(jdkName);
+  }
+
   public static String canonicalGroup(String name) {
     return GROUP_ALIASES.get(name.trim().toLowerCase(Locale.ROOT));
   }

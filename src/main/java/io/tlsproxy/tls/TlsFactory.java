@@ -4,6 +4,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -159,15 +160,21 @@ public final class TlsFactory {
   }
 
   private static void configure(SslContextBuilder b, TlsPolicy policy, boolean client) {
-    b.sslProvider(SslProvider.JDK)
+    b.sslProvider(policy.openssl() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols(policy.protocols())
         // Identity filter: keep exactly the configured suites, in the configured order.
         .ciphers(policy.cipherSuites(), IdentityCipherSuiteFilter.INSTANCE);
+    if (policy.openssl()) {
+      // Per context with OpenSSL; the JDK engine on Java 17 only has the process-wide jdk.tls.namedGroups.
+      b.option(OpenSslContextOption.GROUPS,
+          policy.namedGroups().stream().map(PolicyResolver::opensslGroup).toArray(String[]::new));
+    }
     if (!policy.alpn().isEmpty()) {
       b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
           // A server refuses a client whose offer it cannot meet (RFC 7301 section 3.2); a client accepts a
           // server that picks none, as that server may predate ALPN.
-          client ? ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE
+          // The OpenSSL engine cannot send the alert; it continues without a protocol (--check says so).
+          client || policy.openssl() ? ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE
               : ApplicationProtocolConfig.SelectorFailureBehavior.FATAL_ALERT,
           ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
           policy.alpn()));
