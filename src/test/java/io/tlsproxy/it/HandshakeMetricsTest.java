@@ -142,6 +142,31 @@ class HandshakeMetricsTest {
   }
 
   @Test
+  void resumedSessionIsCountedAsResumed() throws Exception {
+    SSLContext resuming = TestPki.clientContext(ca, null);
+    try (Socket s = Clients.tls(resuming, proxy.port("edge"), "proxy.test")) {
+      assertEquals(1, Clients.echo(s, "a".getBytes(StandardCharsets.US_ASCII)).length);
+    }
+    expectOne(HANDSHAKES, () -> {
+      try (Socket s = Clients.tls(resuming, proxy.port("edge"), "proxy.test")) {
+        assertEquals(1, Clients.echo(s, "b".getBytes(StandardCharsets.US_ASCII)).length);
+      }
+    }, "listener", "edge", "side", "downstream", "resumed", "true");
+  }
+
+  @Test
+  void upstreamSessionIsReusedByTheNextConnection() throws Exception {
+    try (Socket s = Clients.plain(proxy.port("origin"))) {
+      assertEquals(1, Clients.echo(s, "a".getBytes(StandardCharsets.US_ASCII)).length);
+    }
+    expectOne(HANDSHAKES, () -> {
+      try (Socket s = Clients.plain(proxy.port("origin"))) {
+        assertEquals(1, Clients.echo(s, "b".getBytes(StandardCharsets.US_ASCII)).length);
+      }
+    }, "listener", "origin", "side", "upstream", "resumed", "true");
+  }
+
+  @Test
   void tls12SuccessIsCountedWithItsSuite() throws Exception {
     expectOne(HANDSHAKES, () -> {
       try (Socket s = Clients.tls(client, proxy.port("edge"), "proxy.test", new String[] {"TLSv1.2"}, null)) {
