@@ -56,6 +56,8 @@ class CertificateReloadTest {
   void setUp() throws Exception {
     pki = new TestPki(dir);
     ca = pki.ca("reload-ca");
+    cert = dir.resolve("server.pem");
+    key = dir.resolve("server-key.pem");
     client = TestPki.clientContext(ca, null);
     echo = TestServer.echo();
     logs = new LogCapture();
@@ -109,6 +111,15 @@ class CertificateReloadTest {
     });
   }
 
+  /** Where the tests keep the served certificate and key: fixed names, rewritten in place. */
+  private Path cert;
+  private Path key;
+
+  private static Path install(Path from, Path to) throws Exception {
+    copy(from, to);
+    return to;
+  }
+
   private static void copy(Path from, Path to) throws Exception {
     Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
   }
@@ -117,11 +128,7 @@ class CertificateReloadTest {
   void rewrittenFilesAreServedToNewConnectionsWhileAnOpenOneKeepsTransferring() throws Exception {
     TestPki.Issued first = pki.server(ca, "web.test", "web.test");
     TestPki.Issued second = pki.server(ca, "web.test", "web.test");
-    Path cert = dir.resolve("server.pem");
-    Path key = dir.resolve("server-key.pem");
-    copy(first.certFile(), cert);
-    copy(first.keyFile(), key);
-    startTerminating(cert, key, "");
+    startTerminating(install(first.certFile(), cert), install(first.keyFile(), key), "");
     assertEquals(first.cert().getSerialNumber(), servedSerial());
     try (SSLSocket open = Clients.tls(client, proxy.port("web"), "web.test")) {
       assertArrayEquals(bytes("before"), Clients.echo(open, bytes("before")));
@@ -171,11 +178,7 @@ class CertificateReloadTest {
   void reloadToAKeyThatDoesNotMatchKeepsTheOldCertificateAndCountsAFailure() throws Exception {
     TestPki.Issued first = pki.server(ca, "web.test", "web.test");
     TestPki.Issued stranger = pki.server(ca, "web.test", "web.test");
-    Path cert = dir.resolve("server.pem");
-    Path key = dir.resolve("server-key.pem");
-    copy(first.certFile(), cert);
-    copy(first.keyFile(), key);
-    startTerminating(cert, key, "");
+    startTerminating(install(first.certFile(), cert), install(first.keyFile(), key), "");
     double failuresBefore = reloads("failure");
     copy(stranger.keyFile(), key);
     awaitFailedReloads(failuresBefore + 1);
@@ -192,8 +195,6 @@ class CertificateReloadTest {
   void sighupReloadsEvenWithoutPeriodicChecks() throws Exception {
     TestPki.Issued first = pki.server(ca, "web.test", "web.test");
     TestPki.Issued second = pki.server(ca, "web.test", "web.test");
-    Path cert = dir.resolve("server.pem");
-    Path key = dir.resolve("server-key.pem");
     copy(first.certFile(), cert);
     copy(first.keyFile(), key);
     proxy = ProxyHarness.start(dir, """
