@@ -4,6 +4,8 @@
 Input columns (tab-separated): scenario proxy round units seconds cpu_seconds errors extra.
 For every scenario and proxy: the median over rounds, the spread (lowest and highest round), and the
 ratio to the best peer, where peers are every proxy other than tlsproxy and its engine variants.
+Throughput is compared with the fastest peer, CPU per unit with the peer that spends the least; the
+two are often different peers.
 """
 import statistics
 import sys
@@ -43,7 +45,9 @@ def measures(scenario, rows):
             gb = units / 1e9
             out.append((units / 1e6 / seconds, cpu / gb if gb else float("nan"), errors))
         else:
-            out.append((units / seconds, cpu * 1e6 / units if units else float("nan"), errors))
+            p99 = dict(p.split("=") for p in extra.split()).get("p99_us") if extra != "-" else None
+            out.append((units / seconds, cpu * 1e6 / units if units else float("nan"), errors,
+                        int(p99) / 1000 if p99 else float("nan")))
     return out
 
 
@@ -79,7 +83,8 @@ def main():
             if proxy in data[scenario]:
                 m = measures(scenario, data[scenario][proxy])
                 med[proxy] = (statistics.median(x[0] for x in m), statistics.median(x[1] for x in m),
-                              min(x[0] for x in m), max(x[0] for x in m), sum(x[2] for x in m), len(m))
+                              min(x[0] for x in m), max(x[0] for x in m), sum(x[2] for x in m), len(m),
+                              statistics.median(x[3] for x in m) if len(m[0]) > 3 else None)
         peers = [p for p in med if is_peer(p)]
         best = best2 = None
         if peers:
@@ -93,15 +98,16 @@ def main():
             print("|---|---:|---:|---:|---:|---:|---:|")
         else:
             print(f"| proxy | {primary} (median) | spread (min-max) | × best peer | {secondary} (median) "
-                  f"| × best peer | errors | runs |")
-            print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for proxy, (v, c, lo, hi, err, n) in med.items():
+                  f"| × lowest peer | p99 ms | errors | runs |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for proxy, (v, c, lo, hi, err, n, p99) in med.items():
             r1 = fmt(v / med[best][0]) if best else "-"
             if scenario == "S5":
                 print(f"| {proxy} | {fmt(v)} | {fmt(lo)}-{fmt(hi)} | {r1} | {fmt(c)} | {err} | {n} |")
             else:
                 r2 = fmt(c / med[best2][1]) if best2 else "-"
-                print(f"| {proxy} | {fmt(v)} | {fmt(lo)}-{fmt(hi)} | {r1} | {fmt(c)} | {r2} | {err} | {n} |")
+                print(f"| {proxy} | {fmt(v)} | {fmt(lo)}-{fmt(hi)} | {r1} | {fmt(c)} | {r2} "
+                      f"| {fmt(p99) if p99 is not None else '-'} | {err} | {n} |")
         print()
         for proxy in med:
             if not is_peer(proxy) and best:
