@@ -53,11 +53,11 @@ start_backends() {
   chmod -R a+rX "$d"
   cat >"$d/nginx.conf" <<CONF
 worker_processes 1;
-worker_rlimit_nofile 20000;
+worker_rlimit_nofile $(ulimit -n);
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log error;
-events { worker_connections 10000; }
+events { worker_connections $(ulimit -n); }
 http {
   access_log off;
   default_type application/octet-stream;
@@ -169,11 +169,11 @@ write_nginx_config() {
     fi
     cat <<CONF
 worker_processes 1;
-worker_rlimit_nofile 20000;
+worker_rlimit_nofile $(ulimit -n);
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log error;
-events { worker_connections 10000; }
+events { worker_connections $(ulimit -n); }
 stream {
   ssl_certificate $CERTS/cert.pem;
   ssl_certificate_key $CERTS/key.pem;
@@ -272,7 +272,8 @@ start_proxy() {
   local role
   for role in term orig tun-in tun-term; do
     [[ $role == term ]] || supports "$proxy" S3 || continue
-    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" || die "$proxy did not listen on $role; see $d/out.log"
+    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" ||
+      die "$proxy did not listen on $role; $d/out.log ends with:"$'\n'"$(tail -n 5 "$d/out.log")"
   done
 }
 
