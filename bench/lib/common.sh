@@ -1,0 +1,108 @@
+# Shared helpers for bench/run: logging, process bookkeeping, CPU and memory readings.
+# Sourced, not executed. Every process the benchmark starts is recorded by PID so that
+# cleanup stops exactly those and nothing else on the machine.
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# name -> PID of every long-running process started by the benchmark.
+declare -A BENCH_PIDS=()
+
+# remember NAME PID: record a started process so cleanup can stop it.
+remember() { BENCH_PIDS["$1"]=$2; }
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL. Only ever called with PIDs we started.
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# stop NAME: stop a remembered process and forget it.
+stop() {
+  local name=$1
+  [[ -n "${BENCH_PIDS[$name]:-}" ]] || return 0
+  stop_pid "${BENCH_PIDS[$name]}"
+  unset "BENCH_PIDS[$name]"
+}
+
+stop_all() {
+  local name
+  for name in "${!BENCH_PIDS[@]}"; do stop "$name"; done
+}
+
+# wait_port PORT SECONDS [PID]: wait until something accepts on 127.0.0.1:PORT (bounded);
+# gives up early when PID, the process expected to listen, has exited.
+wait_port() {
+  local port=$1 limit=$2 pid=${3:-} i
+  for ((i = 0; i < limit * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# tree_pids PID: PID and its descendants (nginx and hitch run a master and a worker).
+# Built from /proc/*/stat with shell builtins only, so a reading costs no forks.
+tree_pids() {
+  local root=$1 stat line pid p
+  local -a f queue=("$root") out=()
+  local -A parent=()
+  for stat in /proc/[0-9]*/stat; do
+    { read -r line <"$stat"; } 2>/dev/null || continue   # the process may have just exited
+    pid=${line%% *}
+    line=${line##*) }          # the command name may contain spaces; fields restart after ") "
+    read -ra f <<<"$line"
+    parent[$pid]=${f[1]}
+  done
+  while ((${#queue[@]})); do
+    pid=${queue[0]}; queue=("${queue[@]:1}")
+    out+=("$pid")
+    for p in "${!parent[@]}"; do
+      [[ ${parent[$p]} == "$pid" ]] && queue+=("$p")
+    done
+  done
+  echo "${out[@]}"
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: user+system CPU ticks of PID and its descendants, all threads included.
+cpu_ticks() {
+  local total=0 pid rest
+  local -a f
+  for pid in $(tree_pids "$1"); do
+    { read -r rest <"/proc/$pid/stat"; } 2>/dev/null || continue
+    rest=${rest##*) }
+    read -ra f <<<"$rest"
+    total=$((total + f[11] + f[12]))   # utime and stime: fields 14 and 15 of stat
+  done
+  echo "$total"
+}
+
+# smaps_kb PID FIELD: a field of smaps_rollup (Pss, Pss_Anon, ...) summed over PID and its
+# descendants, in KiB. 0 when the kernel does not provide the field.
+smaps_kb() {
+  local total=0 pid kb
+  for pid in $(tree_pids "$1"); do
+    kb=$(awk -v f="$2:" '$1 == f {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# Command prefixes that put a program on the proxy CPU or on the load CPU; empty without pinning.
+# Set by bench/run. Arrays, not functions: a function started with & runs in a subshell whose PID
+# is not the program's, and stopping it would leave the program running.
+PROXY_PIN=()
+LOAD_PIN=()

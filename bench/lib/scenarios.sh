@@ -1,0 +1,122 @@
+# The scenarios. Each run_* function measures one proxy once and appends one line to $RESULTS:
+#   scenario proxy round units seconds cpu_seconds errors extra
+# where units are requests, handshakes, bytes or connections, depending on the scenario.
+# Sourced, not executed.
+
+# Client connections per wrk run: enough to keep one proxy core busy, few enough for one wrk thread.
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
+# S2 connections: each one is a handshake in flight.
+WRK_HANDSHAKE_CONNECTIONS=${WRK_HANDSHAKE_CONNECTIONS:-16}
+
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+
+# cpu_seconds TICKS: ticks to seconds with three decimals.
+cpu_seconds() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }'; }
+
+# wrk_measure SCENARIO PROXY ROUND URL CONNECTIONS SECONDS [ENV...]: one wrk run against PROXY,
+# with the proxy's CPU time read before and after. Extra arguments are environment settings for wrk.
+wrk_measure() {
+  local scenario=$1 proxy=$2 round=$3 url=$4 conns=$5 secs=$6; shift 6
+  local pid c0 c1 out line
+  pid=$(proxy_pid "$proxy")
+  local -a hdr=()
+  # S2: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
+  [[ $scenario == S2* ]] && hdr=(-H "Connection: close")
+  c0=$(cpu_ticks "$pid")
+  out=$(env OPENSSL_CONF="$WORK/client-openssl.cnf" "$@" timeout $((secs + 30)) \
+    "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" "${hdr[@]}" -s "$BENCH_DIR/lib/report.lua" "$url" 2>&1) ||
+    { log "wrk failed against $proxy: $out"; return 0; }
+  c1=$(cpu_ticks "$pid")
+  line=$(grep '^BENCH ' <<<"$out") || { log "no wrk report for $proxy: $out"; return 0; }
+  local requests duration errors status p99
+  requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
+  duration=$(sed -E 's/.*duration_us=([0-9]+).*/\1/' <<<"$line")
+  errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$line")
+  status=$(sed -E 's/.*status_errors=([0-9]+).*/\1/' <<<"$line")
+  p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")
+  record "$scenario" "$proxy" "$round" "$requests" \
+    "$(awk -v d="$duration" 'BEGIN { printf "%.3f", d / 1e6 }')" \
+    "$(cpu_seconds $((c1 - c0)))" $((errors + status)) "p99_us=$p99"
+}
+
+run_S1() { wrk_measure S1 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_CONNECTIONS" "$3"; }
+
+# S2: full handshakes. The shim makes wrk forget its session before each handshake.
+run_S2() {
+  wrk_measure S2 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3" \
+    LD_PRELOAD="$WORK/no-resume.so"
+}
+
+# S2r: the same with wrk's own session reuse, i.e. resumed handshakes where the proxy allows them.
+run_S2r() {
+  wrk_measure S2r "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3"
+}
+
+run_S4() { wrk_measure S4 "$1" "$2" "http://127.0.0.1:$(proxy_port "$1" orig)/1k" "$WRK_CONNECTIONS" "$3"; }
+
+# S3: one iperf3 stream through the proxy's tunnel (originate then terminate, both legs in the proxy).
+run_S3() {
+  local proxy=$1 round=$2 secs=$3 pid c0 c1 json bytes seconds
+  pid=$(proxy_pid "$proxy")
+  c0=$(cpu_ticks "$pid")
+  json=$(timeout $((secs + 30)) "${LOAD_PIN[@]}" iperf3 -c 127.0.0.1 -p "$(proxy_port "$proxy" tun-in)" \
+    -t "$secs" -J 2>&1) || { log "iperf3 failed through $proxy"; return 0; }
+  c1=$(cpu_ticks "$pid")
+  read -r bytes seconds < <(python3 -c '
+import json, sys
+r = json.load(sys.stdin)["end"]["sum_received"]
+print(r["bytes"], r["seconds"])' <<<"$json") || { log "no iperf3 result through $proxy"; return 0; }
+  record S3 "$proxy" "$round" "$bytes" "$seconds" "$(cpu_seconds $((c1 - c0)))" 0 -
+}
+
+# S5: memory per idle TLS connection. A fresh proxy process per measurement, so that memory touched
+# by earlier scenarios does not hide the cost of new connections. Both the whole PSS and its
+# anonymous part are recorded; the per-connection figure uses the anonymous part, because the
+# file-backed part (shared libraries) moves whenever other processes map or unmap the same files.
+run_S5() {
+  local proxy=$1 round=$2 pid pss0 pss1 anon0 anon1 ready=$WORK/s5.ready client i opened
+  stop "$proxy"
+  start_proxy "$proxy"
+  pid=$(proxy_pid "$proxy")
+  sleep 2   # let start-up work settle before the baseline
+  pss0=$(smaps_kb "$pid" Pss)
+  anon0=$(smaps_kb "$pid" Pss_Anon)
+  rm -f "$ready"
+  "${LOAD_PIN[@]}" python3 "$BENCH_DIR/lib/idle_clients.py" 127.0.0.1 "$(proxy_port "$proxy" term)" \
+    "$IDLE_CONNECTIONS" "$CERTS/ca.pem" "$ready" 120 2>>"$WORK/s5-client.log" &
+  client=$!
+  remember s5-client "$client"
+  for ((i = 0; i < 900; i++)); do [[ -s $ready ]] && break; sleep 0.1; done
+  sleep 2   # upstream connections are opened after the handshake; give them time to complete
+  pss1=$(smaps_kb "$pid" Pss)
+  anon1=$(smaps_kb "$pid" Pss_Anon)
+  opened=$(cat "$ready" 2>/dev/null || echo 0)
+  stop s5-client
+  ((opened > 0)) || { log "S5: no connection to $proxy"; return 0; }
+  record S5 "$proxy" "$round" "$opened" 0 0 $((IDLE_CONNECTIONS - opened)) \
+    "pss0_kb=$pss0 pss1_kb=$pss1 anon0_kb=$anon0 anon1_kb=$anon1"
+}
+
+# tls_check PROXY: what the load generator's TLS settings negotiate with PROXY's terminating
+# listener, and whether a second connection resumes the first one's session. Printed with the
+# results, so a reader can see that all proxies did the same cryptographic work.
+tls_check() {
+  local proxy=$1 port first second sess=$WORK/$1/session.pem cipher group verify resumed=no
+  port=$(proxy_port "$proxy" term)
+  # A whole HTTP exchange, so that the TLS 1.3 session ticket arrives before the connection closes.
+  first=$(printf 'GET /1k HTTP/1.0\r\n\r\n' | OPENSSL_CONF="$WORK/client-openssl.cnf" timeout 10 \
+    openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$CERTS/ca.pem" \
+    -ign_eof -sess_out "$sess" 2>&1) || true
+  cipher=$(grep -m1 -oE '^(New|Reused), [^ ]+, Cipher is [^ ]+' <<<"$first" | sed -E 's/^New, ([^,]+), Cipher is /\1 /')
+  group=$(grep -m1 -oE 'Server Temp Key: [^,]+' <<<"$first" | sed 's/Server Temp Key: //')
+  verify=$(grep -m1 -oE 'Verify return code: [0-9]+' <<<"$first" | grep -oE '[0-9]+$')
+  if [[ -s $sess ]]; then
+    second=$(printf 'GET /1k HTTP/1.0\r\n\r\n' | OPENSSL_CONF="$WORK/client-openssl.cnf" timeout 10 \
+      openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$CERTS/ca.pem" \
+      -ign_eof -sess_in "$sess" 2>&1) || true
+    grep -q '^Reused, ' <<<"$second" && resumed=yes
+  fi
+  echo "- $proxy: ${cipher:-no TLS session} ${group:+key exchange $group,} certificate" \
+    "$([[ ${verify:-1} == 0 ]] && echo verified || echo "NOT verified")," \
+    "resumption $resumed"
+}
