@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ProxyProcess;
+import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestServer;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SIGTERM drains: the proxy (its own JVM, as deployed) stops accepting at once, lets open connections carry on
- * until they close or the drain timeout cuts them, then exits with status 0.
+ * until they close or the drain timeout cuts them, then exits with status 0; /readyz answers 503 from the
+ * signal on.
  */
 class DrainTest {
 
@@ -122,5 +124,42 @@ class DrainTest {
       assertTrue(line.endsWith(" close=drain_timeout"), line);
       assertEquals(0, Clients.discardUntilEnd(s), "bytes after the echo; then the connection ends");
     }
+  }
+
+  /** The status /readyz answers, or -1 when nothing answers. */
+  private static int readyz(int adminPort) throws InterruptedException {
+    try {
+      return Scrape.get(adminPort, "/readyz", null).statusCode();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  @Test
+  @Timeout(value = 1, unit = TimeUnit.MINUTES)
+  void readinessTurns503OnSigtermWhileOpenConnectionStillRelaysBothWays() throws Exception {
+    int adminPort = proxy.adminPort();
+    assertEquals(200, readyz(adminPort), "before SIGTERM");
+    try (Socket s = Clients.plain(proxy.port("drained"))) {
+      assertArrayEquals(bytes("before"), Clients.echo(s, bytes("before")));
+      long sigterm = System.nanoTime();
+      proxy.terminate();
+      int status = 0;
+      for (int i = 0; i < 300 && System.nanoTime() - sigterm < Duration.ofSeconds(3).toNanos(); i++) {
+        status = readyz(adminPort);
+        if (status == 503) {
+          break;
+        }
+        Thread.sleep(10);
+      }
+      assertEquals(503, status, () -> "/readyz during the drain; proxy logged: " + proxy.lines());
+      System.out.printf("readyz: 503 %d ms after SIGTERM%n",
+          Duration.ofNanos(System.nanoTime() - sigterm).toMillis());
+      assertArrayEquals(bytes("during the drain"), Clients.echo(s, bytes("during the drain")),
+          "the open connection still relays after readiness turned");
+      assertEquals(503, readyz(adminPort), "readiness stays off for the rest of the drain");
+    }
+    assertEquals(0, proxy.waitForExit(Duration.ofSeconds(4)), () -> "exit status once the client closed; "
+        + "proxy logged: " + proxy.lines());
   }
 }
