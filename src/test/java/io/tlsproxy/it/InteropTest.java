@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.Ports;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
@@ -65,7 +66,7 @@ class InteropTest {
       }
     });
     http.start();
-    sServerPort = ExternalProcess.freePort();
+    sServerPort = Ports.unused();
     sServer = ExternalProcess.start(dir, List.of("openssl", "s_server", "-accept", "127.0.0.1:" + sServerPort,
         "-cert", backendCert.certFile().toString(), "-key", backendCert.keyFile().toString(), "-www"));
     sServer.awaitOutput("ACCEPT", WAIT);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
+import io.tlsproxy.testkit.Ports;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -56,7 +57,7 @@ class PrometheusScrapeTest {
           Clients.echo(s, ping);
         }
       }
-      int webPort = ExternalProcess.freePort();
+      int webPort = Ports.unused();
       Path config = Files.writeString(dir.resolve("prometheus.yml"), """
           global: {scrape_interval: 1s, scrape_timeout: 1s}
           scrape_configs:

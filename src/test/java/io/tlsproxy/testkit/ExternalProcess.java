@@ -4,8 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,13 +93,6 @@ public final class ExternalProcess implements AutoCloseable {
     p.stdin().close();
     p.awaitExit(timeout);
     return p;
-  }
-
-  /** A port that was free a moment ago, for peers that cannot be told to pick their own. */
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   @Override
