@@ -171,10 +171,15 @@ listeners; either way with the keys the pod depends on set from the chart's valu
   restartPolicy: Always
   {{- end }}
   args: ["--config", "/etc/tlsproxy/tlsproxy.yaml"]
-  {{- if .Values.javaOpts }}
+  {{- if or .Values.javaOpts .Values.env }}
   env:
+    {{- if .Values.javaOpts }}
     - name: JAVA_OPTS
       value: {{ .Values.javaOpts | quote }}
+    {{- end }}
+    {{- with .Values.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- end }}
   ports:
     {{- range include "tlsproxy.ports" . | fromJsonArray }}

@@ -330,6 +330,10 @@ class HelmChartTest {
     }
     assertEquals(Map.of("web-tls", "/etc/tlsproxy/certs/web-tls", "clients-ca", "/etc/tlsproxy/clients",
         "db-client", "/etc/tlsproxy/db-client"), mountOfSecret, "certificateSecrets only, not the default Secret");
+    var env = proxy(pod).getEnv();
+    assertEquals(List.of("DB_PRIMARY"), env.stream().map(e -> e.getName()).toList(), "env as given, no JAVA_OPTS");
+    assertEquals("db-endpoints", env.get(0).getValueFrom().getConfigMapKeyRef().getName(),
+        "the variable the raw config's ${DB_PRIMARY} reads comes from the ConfigMap");
   }
 
   @Test
