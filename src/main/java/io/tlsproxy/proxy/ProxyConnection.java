@@ -163,10 +163,10 @@ final class ProxyConnection {
 
   /** The load balancer's header was read ({@code header} null: none came, and the listener allows that). */
   void onProxyHeader(ProxyHeader header) {
-    proxyHeaderPending = false;
     if (closing) {
-      return;
+      return; // closed while waiting: no handshake began either
     }
+    proxyHeaderPending = false;
     if (header != null && header.hasAddresses()) {
       proxyHeader = header;
       log.client(String.valueOf(header.source()), String.valueOf(down.remoteAddress()));
