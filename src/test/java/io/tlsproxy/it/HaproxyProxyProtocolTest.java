@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The PROXY protocol against HAProxy, the reference implementation: HAProxy in front sends version 2 to an
  * accepting listener, and HAProxy behind accepts the version 1 and 2 headers (with TLS TLVs) tlsproxy sends and
- * passes on what it understood. Skipped when {@code haproxy} is not installed (.ci/run installs it).
+ * passes on what it understood. Skipped when {@code haproxy} is not on the PATH.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HaproxyProxyProtocolTest {
