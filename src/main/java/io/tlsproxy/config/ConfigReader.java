@@ -76,7 +76,7 @@ public final class ConfigReader {
   }
 
   private ListenerConfig listener(ConfigNode n) {
-    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime");
+    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime", "proxyProtocol");
     String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
     if (name != null && !NAME.matcher(name).matches()) {
       n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
@@ -93,7 +93,8 @@ public final class ConfigReader {
     }
     Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
-    return new ListenerConfig(name, listen, tls, upstream, idle, lifetime);
+    return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
+        offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF));
   }
 
   private ServerTlsConfig serverTls(ConfigNode n) {
@@ -177,7 +178,7 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol");
     List<HostPort> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -198,7 +199,8 @@ public final class ConfigReader {
     Duration connectTimeout = positive(n, "connectTimeout", UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
     ConfigNode tlsNode = n.child("tls");
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
-        tlsNode == null ? null : clientTls(tlsNode));
+        tlsNode == null ? null : clientTls(tlsNode), offOr(n, "proxyProtocol",
+            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF));
   }
 
   private ClientTlsConfig clientTls(ConfigNode n) {
@@ -241,6 +243,30 @@ public final class ConfigReader {
         cert, key, n.string("password", null), policy(n), insecure,
         positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
         n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl);
+  }
+
+  /**
+   * An enum key whose values include {@code off}. YAML 1.1 reads an unquoted {@code off} as the boolean false, so
+   * false means OFF too; true is a mistake, since it does not say which mode.
+   */
+  private static <E extends Enum<E>> E offOr(ConfigNode n, String key, Class<E> type, E off) {
+    String raw = n.string(key, null);
+    if ("false".equals(raw)) {
+      return off;
+    }
+    if ("true".equals(raw)) {
+      n.problem(key, "true does not say which; use one of " + values(type));
+      return off;
+    }
+    return n.enumValue(key, type, off);
+  }
+
+  private static String values(Class<? extends Enum<?>> type) {
+    List<String> names = new java.util.ArrayList<>();
+    for (Enum<?> e : type.getEnumConstants()) {
+      names.add(e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+    }
+    return String.join(", ", names);
   }
 
   private static Duration positive(ConfigNode n, String key, Duration fallback) {

@@ -19,6 +19,9 @@ public interface ListenerMetrics {
   /** {@code reason}: refused, timeout, dns or tls. */
   void upstreamConnectFailed(String endpoint, String reason);
 
+  /** A connection closed because its PROXY protocol header was missing, malformed or late; a fixed reason. */
+  void proxyProtocolFailed(String reason);
+
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
@@ -47,6 +50,10 @@ public interface ListenerMetrics {
 
     @Override
     public void upstreamConnectFailed(String endpoint, String reason) {
+    }
+
+    @Override
+    public void proxyProtocolFailed(String reason) {
     }
   };
 }

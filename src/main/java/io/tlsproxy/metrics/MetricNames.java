@@ -17,6 +17,7 @@ public final class MetricNames {
   public static final String UPSTREAM_CONNECT_FAILURES = "tlsproxy.upstream.connect.failures";
   public static final String BUILD_INFO = "tlsproxy.build.info";
   public static final String RELOADS = "tlsproxy.tls.reloads";
+  public static final String PROXY_PROTOCOL_ERRORS = "tlsproxy.proxy.protocol.errors";
 
   public static final String LISTENER = "listener";
   public static final String SIDE = "side";

@@ -211,5 +211,12 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(LISTENER, listener, ENDPOINT, endpoint, REASON, reason)
           .register(registry).increment();
     }
+
+    @Override
+    public void proxyProtocolFailed(String reason) {
+      Counter.builder(PROXY_PROTOCOL_ERRORS).description("connections closed for a missing or bad PROXY header")
+          .tags(LISTENER, listener, REASON, reason)
+          .register(registry).increment();
+    }
   }
 }

@@ -18,7 +18,8 @@ final class ConnectionLogLine {
 
   private final Format format;
   private final String listener;
-  private final String client;
+  private String client;
+  private String via;
   private String serverName;
   private String downstreamTls;
   private Long handshakeMillis;
@@ -35,6 +36,12 @@ final class ConnectionLogLine {
     this.format = format;
     this.listener = listener;
     this.client = client;
+  }
+
+  /** The client a PROXY header named replaces the socket's peer, which is kept as {@code via}. */
+  void client(String realClient, String peer) {
+    this.client = realClient;
+    this.via = peer;
   }
 
   void serverName(String name) {
@@ -83,6 +90,7 @@ final class ConnectionLogLine {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("listener", listener);
     f.put("client", client);
+    f.put("via", via);
     f.put("sni", bounded(serverName));
     f.put("tls", downstreamTls);
     f.put("handshake_ms", handshakeMillis);

@@ -8,7 +8,9 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
+import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.tls.HandshakeFailure;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -29,6 +31,7 @@ final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
+  private static final String PROXY_PROTOCOL_FAILED = "proxy_protocol:";
   /** How long peers get to finish after a connection reached its maximum lifetime. */
   private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
@@ -40,6 +43,10 @@ final class ProxyConnection {
   private final ListenerMetrics metrics;
   private long upHandshakeStart;
   private boolean downHandshakeRecorded;
+  /** True while a PROXY header is awaited, and after one failed: no TLS handshake began. */
+  private boolean proxyHeaderPending;
+  /** The header a load balancer sent, when it named the client; null otherwise. */
+  private ProxyHeader proxyHeader;
 
   private Channel up;
   private RelayLeg upLeg;
@@ -76,6 +83,15 @@ final class ProxyConnection {
     }
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     listener.install(down, downLeg);
+    if (ProxyHeaderReader.installIfEnabled(listener.setup().config(), down, this)) {
+      proxyHeaderPending = true;
+      return; // continues in onProxyHeader
+    }
+    startDownstream();
+  }
+
+  /** The client's own bytes come next: a TLS handshake to wait for, or plaintext to relay once dialled. */
+  private void startDownstream() {
     if (listener.setup().serverTls() != null) {
       long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
       down.pipeline().addFirst("tlsproxy-sni", new SniSelector(listener.setup().serverTls(), ms));
@@ -143,6 +159,40 @@ final class ProxyConnection {
     }
   }
 
+  // ---- PROXY protocol ---------------------------------------------------------------------------------------
+
+  /** The load balancer's header was read ({@code header} null: none came, and the listener allows that). */
+  void onProxyHeader(ProxyHeader header) {
+    if (closing) {
+      return; // closed while waiting: no handshake began either
+    }
+    proxyHeaderPending = false;
+    if (header != null && header.hasAddresses()) {
+      proxyHeader = header;
+      log.client(String.valueOf(header.source()), String.valueOf(down.remoteAddress()));
+    }
+    startDownstream();
+  }
+
+  /** {@code reason} is a fixed label; {@code detail} says what was wrong, for the log. */
+  void onProxyHeaderFailed(String reason, String detail) {
+    if (closing) {
+      return;
+    }
+    metrics.proxyProtocolFailed(reason);
+    log.refused(detail);
+    LOG.fine(() -> "listener=" + listener.name() + " client=" + down.remoteAddress() + " " + detail);
+    closeWith(PROXY_PROTOCOL_FAILED + reason, null);
+  }
+
+  /** Writes the PROXY header {@code upstream} asks for to {@code ch}, ahead of any other byte (TLS included). */
+  private void sendProxyHeader(Channel ch, UpstreamConfig upstream) {
+    if (upstream.proxyProtocol() != null && upstream.proxyProtocol() != UpstreamConfig.ProxyProtocolVersion.OFF) {
+      ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(), proxyHeader, down,
+          startNanos)), ch.voidPromise());
+    }
+  }
+
   private void handshakeTimedOut() {
     if (!downHandshaken && !closing) {
       closeWith(HANDSHAKE_FAILED + HandshakeFailure.TIMEOUT, null);
@@ -182,6 +232,7 @@ final class ProxyConnection {
       ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
       listener.install(ch, upLeg);
       log.upstream(endpoint.toString());
+      sendProxyHeader(ch, listener.setup().config().upstream());
       if (listener.setup().clientTls() != null) {
         SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
         ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
@@ -412,7 +463,7 @@ final class ProxyConnection {
     cancel(lifetimeTimer);
     listener.tracker().remove(this);
     long duration = System.nanoTime() - startNanos;
-    if (listener.setup().serverTls() != null && !downHandshakeRecorded) {
+    if (listener.setup().serverTls() != null && !downHandshakeRecorded && !proxyHeaderPending) {
       // Every way a downstream handshake can end without success passes here exactly once.
       String reason = log.closeReason() != null && log.closeReason().startsWith(HANDSHAKE_FAILED)
           ? log.closeReason().substring(HANDSHAKE_FAILED.length()) : HandshakeFailure.PEER_CLOSED;

@@ -54,6 +54,9 @@ class ExampleConfigTest {
     assertFalse(tunnel.upstream().tls().insecureSkipVerify());
     assertEquals(Duration.ofMinutes(30), tunnel.idleTimeout());
     assertEquals(Duration.ZERO, web.maxConnectionLifetime());
+    assertEquals(ListenerConfig.ProxyProtocolMode.OFF, web.proxyProtocol());
+    assertEquals(UpstreamConfig.ProxyProtocolVersion.V2, tunnel.upstream().proxyProtocol());
+    assertEquals(UpstreamConfig.ProxyProtocolVersion.OFF, web.upstream().proxyProtocol());
     assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
     assertEquals(Duration.ofDays(14), c.reload().warnBefore());
     assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
@@ -88,6 +91,8 @@ class ExampleConfigTest {
     assertEquals("[::1]:80", a.upstream().endpoints().get(0).toString());
     assertEquals(ListenerConfig.DEFAULT_IDLE_TIMEOUT, a.idleTimeout());
     assertEquals(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, a.upstream().connectTimeout());
+    assertEquals(ListenerConfig.ProxyProtocolMode.OFF, a.proxyProtocol());
+    assertEquals(UpstreamConfig.ProxyProtocolVersion.OFF, a.upstream().proxyProtocol());
     assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
     assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
   }
