@@ -41,6 +41,8 @@ final class ProxyConnection {
   private final long startNanos = System.nanoTime();
   private final ConnectionLogLine log;
   private final ListenerMetrics metrics;
+  /** When the client's own bytes began: after a PROXY header, if one was awaited. Handshake time counts from here. */
+  private long downHandshakeStart = startNanos;
   private long upHandshakeStart;
   private boolean downHandshakeRecorded;
   /** True while a PROXY header is awaited, and after one failed: no TLS handshake began. */
@@ -92,6 +94,7 @@ final class ProxyConnection {
 
   /** The client's own bytes come next: a TLS handshake to wait for, or plaintext to relay once dialled. */
   private void startDownstream() {
+    downHandshakeStart = System.nanoTime();
     if (listener.setup().serverTls() != null) {
       long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
       down.pipeline().addFirst("tlsproxy-sni", new SniSelector(listener.setup().serverTls(), ms));
@@ -137,10 +140,10 @@ final class ProxyConnection {
       }
       downHandshaken = true;
       downHandshakeRecorded = true;
-      long took = System.nanoTime() - startNanos;
+      long took = System.nanoTime() - downHandshakeStart;
       SSLSession session = TlsSessions.of(down);
       metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(session, startNanos), took);
+          TlsSessions.resumed(session, downHandshakeStart), took);
       log.downstreamTls(TlsSessions.describe(session), TlsSessions.peerSubject(session), took);
       downLeg.setReading(false);
       dial();
@@ -467,7 +470,7 @@ final class ProxyConnection {
       // Every way a downstream handshake can end without success passes here exactly once.
       String reason = log.closeReason() != null && log.closeReason().startsWith(HANDSHAKE_FAILED)
           ? log.closeReason().substring(HANDSHAKE_FAILED.length()) : HandshakeFailure.PEER_CLOSED;
-      metrics.handshakeFailed(false, reason, duration);
+      metrics.handshakeFailed(false, reason, System.nanoTime() - downHandshakeStart);
     }
     metrics.connectionClosed(duration);
     log.bytes(downLeg.bytesForwarded(), upLeg == null ? 0 : upLeg.bytesForwarded());

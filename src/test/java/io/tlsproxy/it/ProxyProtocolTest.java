@@ -248,6 +248,25 @@ class ProxyProtocolTest {
     assertTrue(line.contains(" tls=TLSv1."), line);
   }
 
+  /** A load balancer that holds a connection open before it sends the header: that wait is not handshake time. */
+  @Test
+  void handshakeTimeCountsFromTheEndOfTheHeader() throws Exception {
+    InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("198.51.100.9"), 40003);
+    InetSocketAddress target = new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 8443);
+    long pauseMillis = 2000; // the scenario itself; the listener's handshake timeout is the default 10 s
+    try (Socket raw = Clients.plain(proxy.port("optional-tls"))) {
+      Thread.sleep(pauseMillis);
+      write(raw, ProxyHeaderEncoder.v1(ProxyHeader.tcp(client, target, List.of())));
+      try (SSLSocket s = overSocket(TestPki.clientContext(ca, null), raw)) {
+        assertArrayEquals(HELLO, Clients.echo(s, HELLO));
+      }
+    }
+    String line = logs.connectionLine("optional-tls", "client=/198.51.100.9:40003 ");
+    long handshakeMillis = Long.parseLong(line.replaceAll(".* handshake_ms=(\\d+).*", "$1"));
+    long durationMillis = Long.parseLong(line.replaceAll(".* duration_ms=(\\d+).*", "$1"));
+    assertTrue(durationMillis >= pauseMillis && handshakeMillis < pauseMillis, line);
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "PROXY TCP4 203.0.113.300 192.0.2.10 1 2\\r\\n|bad_address",
