@@ -107,6 +107,19 @@ public final class Startup {
   }
 
   /**
+   * Endpoint host names are resolved by the upstream pools, which keep addresses for {@code upstream.dnsTtl}.
+   * The JDK would otherwise cache every lookup for another 30 s ({@code networkaddress.cache.ttl}), so that a
+   * changed address could be missed for longer than configured. Read once, at the JVM's first lookup: call this
+   * before anything resolves a name. A value the operator set (security property or {@code sun.net.inetaddr.ttl})
+   * is kept.
+   */
+  public static void applyProcessWideDns() {
+    if (Security.getProperty("networkaddress.cache.ttl") == null && System.getProperty("sun.net.inetaddr.ttl") == null) {
+      Security.setProperty("networkaddress.cache.ttl", "0");
+    }
+  }
+
+  /**
    * On Java 17 the JDK engine takes named groups from one system property for the whole process
    * (SSLParameters#setNamedGroups arrived in Java 20), and TLS 1.0/1.1 are disabled in java.security. Both must
    * be set before the first TLS use, so they are decided here, once.

@@ -19,6 +19,12 @@ public interface ListenerMetrics {
   /** {@code reason}: refused, timeout, dns or tls. */
   void upstreamConnectFailed(String endpoint, String reason);
 
+  /** Whether the active health checks find {@code endpoint} (as configured) healthy now. */
+  void upstreamEndpointUp(String endpoint, boolean up);
+
+  /** Resolving the host name of {@code endpoint} failed; its last good addresses stay in use. */
+  void upstreamResolveFailed(String endpoint);
+
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
@@ -47,6 +53,14 @@ public interface ListenerMetrics {
 
     @Override
     public void upstreamConnectFailed(String endpoint, String reason) {
+    }
+
+    @Override
+    public void upstreamEndpointUp(String endpoint, boolean up) {
+    }
+
+    @Override
+    public void upstreamResolveFailed(String endpoint) {
     }
   };
 }
