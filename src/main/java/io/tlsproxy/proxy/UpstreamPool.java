@@ -222,8 +222,8 @@ final class UpstreamPool {
       if (checker != null) {
         publishHealth();
       }
-      return Future.succeededFuture();
-    });
+      return Future.<Void>succeededFuture();
+    }).onFailure(t -> LOG.log(Level.SEVERE, "listener=" + owner + " resolving upstream names failed: " + t, t));
   }
 
   /** The targets for {@code addresses}, reusing the old target of an address that stays (health, counts). */
