@@ -52,7 +52,8 @@ final class CheckReport {
           .append(", connect timeout ").append(Durations.format(c.upstream().connectTimeout())).append(")")
           .append(s.clientTls() != null ? " TLS" : " plaintext").append('\n');
       var hc = c.upstream().healthCheck();
-      b.append("    names re-resolved every ").append(Durations.format(c.upstream().dnsTtl()))
+      b.append("    host names resolved ").append(c.upstream().dnsTtl().isZero() ? "for every connection"
+              : "every " + Durations.format(c.upstream().dnsTtl()))
           .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
               + " (" + (s.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
               + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "

@@ -116,7 +116,8 @@ public final class Startup {
    * {@code networkaddress.cache.ttl} in java.security (where it is commented out by default).
    */
   public static void applyProcessWideDns() {
-    if (Security.getProperty("networkaddress.cache.ttl") == null && System.getProperty("sun.net.inetaddr.ttl") == null) {
+    if (Security.getProperty("networkaddress.cache.ttl") == null
+        && System.getProperty("sun.net.inetaddr.ttl") == null) {
       Security.setProperty("networkaddress.cache.ttl", "0");
     }
     if (System.getProperty("sun.net.inetaddr.negative.ttl") == null) {
