@@ -153,6 +153,7 @@ final class ProxyConnection {
   // ---- dialling ---------------------------------------------------------------------------------------------
 
   private void dial() {
+    // At once, unless host names are resolved for every connection (dnsTtl: 0); the future never fails.
     listener.pool().order().onSuccess(order -> {
       endpoints = order;
       endpointIndex = 0;

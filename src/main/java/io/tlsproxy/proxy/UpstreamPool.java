@@ -45,6 +45,8 @@ final class UpstreamPool {
   private final UpstreamConfig config;
   private final ListenerMetrics metrics;
   private final Resolver resolver;
+  /** Whether any endpoint is a host name rather than an IP literal: only then is there anything to resolve. */
+  private final boolean hasNames;
   private final AtomicInteger turn = new AtomicInteger();
   /** Per configured endpoint, in configuration order, the targets to dial. Replaced, never changed. */
   private volatile Map<HostPort, List<UpstreamTarget>> targets;
@@ -66,6 +68,7 @@ final class UpstreamPool {
       initial.put(e, List.of(literal != null ? literal : new UpstreamTarget(e, null)));
     }
     this.targets = Collections.unmodifiableMap(initial);
+    this.hasNames = config.endpoints().stream().anyMatch(e -> !UpstreamTarget.isLiteral(e.host()));
   }
 
   /**
@@ -75,9 +78,8 @@ final class UpstreamPool {
    */
   Future<Void> start(Vertx vertx, NetClient client, ClientTls tls) {
     this.vertx = vertx;
-    boolean names = config.endpoints().stream().anyMatch(e -> UpstreamTarget.literal(e) == null);
-    Future<Void> first = names ? resolveAll() : Future.succeededFuture();
-    if (names && !config.dnsTtl().isZero()) {
+    Future<Void> first = hasNames ? resolveAll() : Future.succeededFuture();
+    if (hasNames && !config.dnsTtl().isZero()) {
       resolveTimer = vertx.setPeriodic(config.dnsTtl().toMillis(), id -> resolveAll());
     }
     return first.onComplete(x -> {
@@ -106,9 +108,10 @@ final class UpstreamPool {
    * first. The returned future never fails: a name that does not resolve keeps its last good addresses.
    */
   Future<List<UpstreamTarget>> order() {
-    if (config.dnsTtl().isZero() && vertx != null
-        && config.endpoints().stream().anyMatch(e -> UpstreamTarget.literal(e) == null)) {
-      return resolveAll().map(x -> order(config.balance(), targets, turn.getAndIncrement()));
+    if (hasNames && config.dnsTtl().isZero() && vertx != null) {
+      // transform, not map: even a failure here must still give the connection its endpoints to try.
+      return resolveAll().transform(x -> Future.succeededFuture(order(config.balance(), targets,
+          turn.getAndIncrement())));
     }
     return Future.succeededFuture(order(config.balance(), targets, turn.getAndIncrement()));
   }
@@ -173,10 +176,6 @@ final class UpstreamPool {
     return config.healthCheck() != null && config.healthCheck().requiredForReady();
   }
 
-  String owner() {
-    return owner;
-  }
-
   List<UpstreamTarget> allTargets() {
     List<UpstreamTarget> all = new ArrayList<>();
     targets.values().forEach(all::addAll);
@@ -194,7 +193,7 @@ final class UpstreamPool {
     List<Future<List<InetAddress>>> lookups = new ArrayList<>();
     List<HostPort> names = new ArrayList<>();
     for (HostPort e : config.endpoints()) {
-      if (UpstreamTarget.literal(e) == null) {
+      if (!UpstreamTarget.isLiteral(e.host())) {
         names.add(e);
         lookups.add(vertx.executeBlocking(() -> resolver.resolve(e.host()), false));
       }
