@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpstreamHealthTest {
 
-  /** Fast checks so that two failures (or two passes) take well under a second. */
-  private static final String CHECK = "{interval: 200ms, timeout: 150ms, unhealthyThreshold: 2, healthyThreshold: 2";
+  /** Fast checks: two failures (or passes) take about a second, with room for a slow TLS handshake under load. */
+  private static final String CHECK = "{interval: 500ms, timeout: 400ms, unhealthyThreshold: 2, healthyThreshold: 2";
   private static final Duration WITHIN = Duration.ofSeconds(10);
 
   @TempDir
