@@ -51,6 +51,14 @@ final class CheckReport {
           .append(" (").append(c.upstream().balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
           .append(", connect timeout ").append(Durations.format(c.upstream().connectTimeout())).append(")")
           .append(s.clientTls() != null ? " TLS" : " plaintext").append('\n');
+      var hc = c.upstream().healthCheck();
+      b.append("    host names resolved ").append(c.upstream().dnsTtl().isZero() ? "for every connection"
+              : "every " + Durations.format(c.upstream().dnsTtl()))
+          .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
+              + " (" + (s.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
+              + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "
+              + hc.healthyThreshold() + (hc.requiredForReady() ? ", required for /readyz" : "") + ")")
+          .append('\n');
       ClientTls ct = s.clientTls();
       if (ct != null) {
         policy(b, "  upstream", ct.policy());

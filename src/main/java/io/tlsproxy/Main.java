@@ -35,6 +35,7 @@ public final class Main {
 
   public static void main(String[] args) {
     Logging.configure();
+    Startup.applyProcessWideDns();
     int code = run(args, System.out, System.err);
     if (code != EXIT_OK || isOneShot(args)) {
       System.exit(code);

@@ -109,6 +109,21 @@ class CheckCommandTest {
         Arguments.of("bad balance",
             "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1], balance: random}}]\n",
             "listeners[0].upstream.balance: unknown value 'random'; use one of failover, round-robin"),
+        Arguments.of("health check timeout not below interval", healthCheck("interval: 1s, timeout: 1s"),
+            "listeners[0].upstream.healthCheck.timeout: 1s is not shorter than interval 1s; a check must end before "
+                + "the next one starts"),
+        Arguments.of("zero unhealthyThreshold", healthCheck("unhealthyThreshold: 0"),
+            "listeners[0].upstream.healthCheck.unhealthyThreshold: must be at least 1, got 0"),
+        Arguments.of("healthyThreshold not a number", healthCheck("healthyThreshold: two"),
+            "listeners[0].upstream.healthCheck.healthyThreshold: expected a whole number, got 'two'"),
+        Arguments.of("zero health check interval", healthCheck("interval: 0"),
+            "listeners[0].upstream.healthCheck.interval: must be greater than 0"),
+        Arguments.of("unknown health check key", healthCheck("path: /health"),
+            "listeners[0].upstream.healthCheck.path: unknown key; allowed here: healthyThreshold, interval, "
+                + "requiredForReady, timeout, unhealthyThreshold"),
+        Arguments.of("bad dnsTtl",
+            "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [db:1], dnsTtl: often}}]\n",
+            "listeners[0].upstream.dnsTtl: expected a duration"),
         Arguments.of("acceptDuringDrain not a boolean",
             "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}}]\n"
                 + "shutdown: {acceptDuringDrain: maybe}\n",
@@ -251,6 +266,11 @@ class CheckCommandTest {
             "listeners[0].upstream.tls.crl: needs ca"));
   }
 
+  private static String healthCheck(String keys) {
+    return "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1], healthCheck: {" + keys
+        + "}}}]\n";
+  }
+
   @Test
   void staleCrlIsWarnedAboutButStillUsed() throws Exception {
     TestPki pki = new TestPki(dir);
@@ -315,6 +335,7 @@ class CheckCommandTest {
     assertTrue(out.contains("client auth: optional, client trust: " + ca.certFile()), out);
     assertTrue(out.contains("alpn: http/1.1"), out);
     assertTrue(out.contains("upstream TLS policy modern"), out);
+    assertTrue(out.contains("host names resolved every 30s, health checks: off"), out);
     assertTrue(out.contains("server name: api.internal, trust: " + ca.certFile() + ", hostname verified: yes"),
         out);
     assertFalse(out.contains("WARNING"), out);

@@ -27,7 +27,8 @@ import java.util.List;
 
 /**
  * {@code /metrics} (Prometheus or OpenMetrics), {@code /healthz} (liveness: every listener's event loop
- * answers), {@code /readyz} (listening and not draining), {@code /certs} (certificates in use, no keys) and
+ * answers), {@code /readyz} (listening, not draining, and a healthy endpoint for every upstream that
+ * requires one), {@code /certs} (certificates in use, no keys) and
  * {@code POST /quitquitquit}, which asks for a graceful exit. The endpoint only reads the proxy's state: the
  * exit is the caller's {@code onQuit}, so that one place owns stopping the process.
  */
@@ -93,8 +94,12 @@ public final class AdminServer {
         }
       });
       case "/readyz" -> {
+        List<String> unhealthy = proxy.withoutHealthyUpstream();
         if (proxy.isDraining()) {
           reply(req, 503, "text/plain", "draining\n");
+        } else if (!unhealthy.isEmpty()) {
+          reply(req, 503, "text/plain", "no healthy upstream endpoint for listener "
+              + String.join(", ", unhealthy) + "\n");
         } else {
           reply(req, 200, "text/plain", "ready\n");
         }

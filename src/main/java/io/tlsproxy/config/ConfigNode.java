@@ -102,6 +102,25 @@ final class ConfigNode {
     };
   }
 
+  /** A whole number of at least {@code min}. */
+  int integer(String key, int fallback, int min) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(s.trim());
+      if (n < min) {
+        problem(key, "must be at least " + min + ", got " + n);
+        return fallback;
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      problem(key, "expected a whole number, got '" + s + "'");
+      return fallback;
+    }
+  }
+
   Duration duration(String key, Duration fallback) {
     String s = string(key, null);
     if (s == null) {

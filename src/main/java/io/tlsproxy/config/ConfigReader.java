@@ -178,7 +178,7 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck");
     List<HostPort> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -198,9 +198,25 @@ public final class ConfigReader {
     Balance balance = n.enumValue("balance", Balance.class, Balance.FAILOVER);
     Duration connectTimeout = positive(n, "connectTimeout", UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
     ConfigNode tlsNode = n.child("tls");
+    Duration dnsTtl = n.duration("dnsTtl", UpstreamConfig.DEFAULT_DNS_TTL);
+    ConfigNode checkNode = n.child("healthCheck");
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
         tlsNode == null ? null : clientTls(tlsNode), offOr(n, "proxyProtocol",
-            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF));
+            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl, checkNode == null ? null : healthCheck(checkNode));
+  }
+
+  private HealthCheckConfig healthCheck(ConfigNode n) {
+    n.allowOnly("interval", "timeout", "unhealthyThreshold", "healthyThreshold", "requiredForReady");
+    Duration interval = positive(n, "interval", HealthCheckConfig.DEFAULT_INTERVAL);
+    Duration timeout = positive(n, "timeout", HealthCheckConfig.DEFAULT_TIMEOUT);
+    if (timeout.compareTo(interval) >= 0) {
+      n.problem("timeout", Durations.format(timeout) + " is not shorter than interval " + Durations.format(interval)
+          + "; a check must end before the next one starts: lower timeout or raise interval");
+    }
+    return new HealthCheckConfig(interval, timeout,
+        n.integer("unhealthyThreshold", HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD, 1),
+        n.integer("healthyThreshold", HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD, 1),
+        n.bool("requiredForReady", false));
   }
 
   private ClientTlsConfig clientTls(ConfigNode n) {

@@ -6,18 +6,23 @@ import java.util.List;
 /**
  * Where a listener forwards its bytes.
  *
- * @param endpoints tried in order (failover) or rotated (round-robin); an endpoint that fails to connect is
- *                  skipped for the next one
- * @param tls       present when TLS is originated towards the upstream; null for plaintext
+ * @param endpoints     tried in order (failover), rotated (round-robin) or fewest open connections first
+ *                      (least-connections); an endpoint that fails to connect is skipped for the next one
+ * @param tls           present when TLS is originated towards the upstream; null for plaintext
  * @param proxyProtocol the PROXY protocol header written to the upstream before any other byte, carrying the
- *                  original client's address; default {@link ProxyProtocolVersion#OFF}
+ *                      original client's address; default {@link ProxyProtocolVersion#OFF}
+ * @param dnsTtl        how long the addresses of an endpoint's host name are used before it is resolved again;
+ *                      zero resolves on every connection
+ * @param healthCheck   active health checks of every endpoint; null when off (the default)
  */
 public record UpstreamConfig(List<HostPort> endpoints, Balance balance, Duration connectTimeout,
-                             ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol) {
+                             ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol, Duration dnsTtl,
+                             HealthCheckConfig healthCheck) {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(30);
 
   /** How the first endpoint to try is chosen for each connection. */
-  public enum Balance { FAILOVER, ROUND_ROBIN }
+  public enum Balance { FAILOVER, ROUND_ROBIN, LEAST_CONNECTIONS }
 
   /** Which PROXY protocol header, if any, is sent to the upstream: V2 also carries the client's TLS facts. */
   public enum ProxyProtocolVersion { OFF, V1, V2 }

@@ -22,6 +22,12 @@ public interface ListenerMetrics {
   /** A connection closed because its PROXY protocol header was missing, malformed or late; a fixed reason. */
   void proxyProtocolFailed(String reason);
 
+  /** Whether the active health checks find {@code endpoint} (as configured) healthy now. */
+  void upstreamEndpointUp(String endpoint, boolean up);
+
+  /** Resolving the host name of {@code endpoint} failed; its last good addresses stay in use. */
+  void upstreamResolveFailed(String endpoint);
+
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
@@ -54,6 +60,14 @@ public interface ListenerMetrics {
 
     @Override
     public void proxyProtocolFailed(String reason) {
+    }
+
+    @Override
+    public void upstreamEndpointUp(String endpoint, boolean up) {
+    }
+
+    @Override
+    public void upstreamResolveFailed(String endpoint) {
     }
   };
 }

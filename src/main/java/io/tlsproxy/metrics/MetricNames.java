@@ -15,6 +15,8 @@ public final class MetricNames {
   public static final String CONNECTION_DURATION = "tlsproxy.connection.duration";
   public static final String BYTES = "tlsproxy.bytes";
   public static final String UPSTREAM_CONNECT_FAILURES = "tlsproxy.upstream.connect.failures";
+  public static final String UPSTREAM_ENDPOINT_UP = "tlsproxy.upstream.endpoint.up";
+  public static final String UPSTREAM_RESOLVE_FAILURES = "tlsproxy.upstream.resolve.failures";
   public static final String BUILD_INFO = "tlsproxy.build.info";
   public static final String RELOADS = "tlsproxy.tls.reloads";
   public static final String PROXY_PROTOCOL_ERRORS = "tlsproxy.proxy.protocol.errors";

@@ -142,6 +142,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Timer connectionDuration;
     private final Counter toUpstream;
     private final Counter toDownstream;
+    private final Map<String, AtomicInteger> endpointsUp = new ConcurrentHashMap<>();
 
     Bound(String listener) {
       this.listener = listener;
@@ -217,6 +218,24 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
       Counter.builder(PROXY_PROTOCOL_ERRORS).description("connections closed for a missing or bad PROXY header")
           .tags(LISTENER, listener, REASON, reason)
           .register(registry).increment();
+    }
+
+    @Override
+    public void upstreamEndpointUp(String endpoint, boolean up) {
+      endpointsUp.computeIfAbsent(endpoint, e -> {
+        AtomicInteger value = new AtomicInteger();
+        Gauge.builder(UPSTREAM_ENDPOINT_UP, value, AtomicInteger::get)
+            .description("1 while active health checks find the endpoint healthy, else 0")
+            .tags(LISTENER, listener, ENDPOINT, e).register(registry);
+        return value;
+      }).set(up ? 1 : 0);
+    }
+
+    @Override
+    public void upstreamResolveFailed(String endpoint) {
+      Counter.builder(UPSTREAM_RESOLVE_FAILURES)
+          .description("failed resolutions of an endpoint's host name (its last good addresses stay in use)")
+          .tags(LISTENER, listener, ENDPOINT, endpoint).register(registry).increment();
     }
   }
 }

@@ -24,6 +24,7 @@ final class ListenerVerticle extends VerticleBase {
   private final LoggingConfig.Format logFormat;
   private NetServer server;
   private NetClient client;
+  private UpstreamPool pool;
 
   ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
@@ -51,7 +52,8 @@ final class ListenerVerticle extends VerticleBase {
     client = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.upstream().connectTimeout().toMillis()))
         .setTcpNoDelay(true));
-    ListenerRuntime runtime = new ListenerRuntime(setup, client, tracker, metrics, logFormat);
+    pool = new UpstreamPool(cfg.name(), cfg.upstream(), metrics, UpstreamPool.SYSTEM);
+    ListenerRuntime runtime = new ListenerRuntime(setup, client, pool, tracker, metrics, logFormat);
     server = vertx.createNetServer(new NetServerOptions()
         .setHost(cfg.listen().host())
         .setPort(cfg.listen().port())
@@ -63,7 +65,13 @@ final class ListenerVerticle extends VerticleBase {
       c.start();
     });
     server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
-    return server.listen();
+    // Names are resolved before the port opens, so that the first connections go to resolved addresses.
+    return pool.start(vertx, client, setup.clientTls()).compose(x -> server.listen());
+  }
+
+  /** The pool of this listener's upstream (null before start). */
+  UpstreamPool pool() {
+    return pool;
   }
 
   /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
@@ -74,6 +82,9 @@ final class ListenerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (pool != null) {
+      pool.stop();
+    }
     return Future.join(server == null ? Future.succeededFuture() : server.close(),
         client == null ? Future.succeededFuture() : client.close());
   }

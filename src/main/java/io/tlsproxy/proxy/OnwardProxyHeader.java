@@ -49,6 +49,18 @@ final class OnwardProxyHeader {
     return version == ProxyProtocolVersion.V1 ? ProxyHeaderEncoder.v1(h) : ProxyHeaderEncoder.v2(h);
   }
 
+  /**
+   * What a health check sends an upstream that expects a PROXY header: LOCAL in version 2 (the proxy's own
+   * connection), UNKNOWN in version 1, as the specification says for such connections; null for no header.
+   */
+  static byte[] forHealthCheck(ProxyProtocolVersion version) {
+    return switch (version == null ? ProxyProtocolVersion.OFF : version) {
+      case OFF -> null;
+      case V1 -> ProxyHeaderEncoder.v1(ProxyHeader.local());
+      case V2 -> ProxyHeaderEncoder.v2(ProxyHeader.local());
+    };
+  }
+
   private static List<Tlv> tlsTlvs(Channel down, long handshakeStart) {
     SslHandler ssl = down.pipeline().get(SslHandler.class);
     if (ssl == null) {

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
@@ -52,9 +51,11 @@ final class ProxyConnection {
 
   private Channel up;
   private RelayLeg upLeg;
-  private List<HostPort> endpoints;
+  private List<UpstreamTarget> endpoints;
   private int endpointIndex;
-  private HostPort endpoint;
+  private UpstreamTarget endpoint;
+  /** The target this connection relays through, counted by the pool until it closes. */
+  private UpstreamTarget acquired;
   private String lastDialError;
 
   private boolean downHandshaken;
@@ -205,9 +206,12 @@ final class ProxyConnection {
   // ---- dialling ---------------------------------------------------------------------------------------------
 
   private void dial() {
-    endpoints = listener.endpointOrder();
-    endpointIndex = 0;
-    dialNext();
+    // At once, unless host names are resolved for every connection (dnsTtl: 0); the future never fails.
+    listener.pool().order().onSuccess(order -> {
+      endpoints = order;
+      endpointIndex = 0;
+      dialNext();
+    });
   }
 
   private void dialNext() {
@@ -219,7 +223,7 @@ final class ProxyConnection {
       return;
     }
     endpoint = endpoints.get(endpointIndex++);
-    listener.client().connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
+    listener.client().connect(endpoint.socketAddress()).onComplete(ar -> {
       if (ar.failed()) {
         String reason = connectFailureReason(ar.cause());
         dialFailed(reason, reason, ar.cause());
@@ -237,7 +241,8 @@ final class ProxyConnection {
       log.upstream(endpoint.toString());
       sendProxyHeader(ch, listener.setup().config().upstream());
       if (listener.setup().clientTls() != null) {
-        SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
+        SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
+            endpoint.endpoint().port());
         ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
         upHandshakeStart = System.nanoTime();
         ch.pipeline().addFirst("tlsproxy-tls", ssl);
@@ -250,7 +255,7 @@ final class ProxyConnection {
   /** {@code reason} goes to the log; {@code metricReason} is one of refused, timeout, dns, tls, other. */
   private void dialFailed(String reason, String metricReason, Throwable cause) {
     lastDialError = reason;
-    metrics.upstreamConnectFailed(endpoint.toString(), metricReason);
+    metrics.upstreamConnectFailed(endpoint.endpoint().toString(), metricReason);
     LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
     if (up != null) {
       Channel failed = up;
@@ -261,7 +266,7 @@ final class ProxyConnection {
     dialNext();
   }
 
-  private static String connectFailureReason(Throwable t) {
+  static String connectFailureReason(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof io.netty.channel.ConnectTimeoutException || c instanceof java.net.SocketTimeoutException) {
         return "timeout";
@@ -283,6 +288,8 @@ final class ProxyConnection {
       return;
     }
     relaying = true;
+    acquired = endpoint;
+    listener.pool().acquire(acquired);
     downLeg.link(upLeg);
     upLeg.link(downLeg);
     Duration idle = listener.setup().config().idleTimeout();
@@ -406,7 +413,7 @@ final class ProxyConnection {
       // (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
       String reason = HandshakeFailure.reason(cause);
       metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
-      metrics.upstreamConnectFailed(endpoint.toString(), "tls");
+      metrics.upstreamConnectFailed(endpoint.endpoint().toString(), "tls");
       log.closeReasonIfUnset("upstream_unavailable:tls:" + reason);
     } else if (cause instanceof IOException) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
@@ -465,6 +472,9 @@ final class ProxyConnection {
     cancel(idleTimer);
     cancel(lifetimeTimer);
     listener.tracker().remove(this);
+    if (acquired != null) {
+      listener.pool().release(acquired);
+    }
     long duration = System.nanoTime() - startNanos;
     if (listener.setup().serverTls() != null && !downHandshakeRecorded && !proxyHeaderPending) {
       // Every way a downstream handshake can end without success passes here exactly once.

@@ -86,6 +86,21 @@ public final class ProxyServer {
     return draining;
   }
 
+  /**
+   * The listeners whose upstream has {@code healthCheck.requiredForReady} and no healthy endpoint now: while
+   * there is one, {@code /readyz} answers 503.
+   */
+  public List<String> withoutHealthyUpstream() {
+    List<String> out = new ArrayList<>();
+    listeners.forEach((name, v) -> {
+      UpstreamPool pool = v.pool();
+      if (pool != null && pool.requiredForReady() && !pool.anyHealthy()) {
+        out.add(name);
+      }
+    });
+    return out;
+  }
+
   /** Completes when every listener's event loop has run a task within {@code timeout}. */
   public Future<Void> ping(Duration timeout) {
     List<Future<Void>> pings = new ArrayList<>();

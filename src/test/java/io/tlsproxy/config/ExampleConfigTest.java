@@ -50,6 +50,11 @@ class ExampleConfigTest {
     ListenerConfig tunnel = c.listeners().get(1);
     assertNull(tunnel.tls());
     assertEquals(Balance.FAILOVER, tunnel.upstream().balance());
+    assertEquals(UpstreamConfig.DEFAULT_DNS_TTL, tunnel.upstream().dnsTtl());
+    assertEquals(new HealthCheckConfig(HealthCheckConfig.DEFAULT_INTERVAL, HealthCheckConfig.DEFAULT_TIMEOUT,
+        HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD, HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD, false),
+        tunnel.upstream().healthCheck());
+    assertNull(web.upstream().healthCheck(), "health checks are off unless configured");
     assertEquals("db.internal", tunnel.upstream().tls().serverName());
     assertFalse(tunnel.upstream().tls().insecureSkipVerify());
     assertEquals(Duration.ofMinutes(30), tunnel.idleTimeout());
@@ -93,6 +98,8 @@ class ExampleConfigTest {
     assertEquals(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, a.upstream().connectTimeout());
     assertEquals(ListenerConfig.ProxyProtocolMode.OFF, a.proxyProtocol());
     assertEquals(UpstreamConfig.ProxyProtocolVersion.OFF, a.upstream().proxyProtocol());
+    assertEquals(UpstreamConfig.DEFAULT_DNS_TTL, a.upstream().dnsTtl());
+    assertNull(a.upstream().healthCheck());
     assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
     assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
   }

@@ -76,6 +76,16 @@ public final class Clients {
   }
 
   /** Sends {@code request}, ends the write side, and returns everything read until the peer finishes. */
+  /** Reads one line of text, up to a newline that is not included: a backend's greeting. */
+  public static String readLine(Socket s) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b;
+    while ((b = s.getInputStream().read()) >= 0 && b != '\n') {
+      line.write(b);
+    }
+    return line.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   public static byte[] requestReply(Socket s, byte[] request) throws IOException {
     s.getOutputStream().write(request);
     s.getOutputStream().flush();

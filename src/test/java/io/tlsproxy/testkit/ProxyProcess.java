@@ -40,11 +40,20 @@ public final class ProxyProcess implements AutoCloseable {
    * and waits until every listener in it has logged its port.
    */
   public static ProxyProcess start(Path dir, String yaml, int listeners) throws Exception {
+    return start(dir, yaml, listeners, List.of());
+  }
+
+  /** As {@link #start(Path, String, int)}, with extra JVM options such as {@code -Djdk.net.hosts.file=FILE}. */
+  public static ProxyProcess start(Path dir, String yaml, int listeners, List<String> jvmOptions) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx64m", "-XX:MaxDirectMemorySize=64m",
-        "-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config", file.toString());
+    List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx64m",
+        "-XX:MaxDirectMemorySize=64m"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config",
+        file.toString()));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     ProxyProcess p = new ProxyProcess(pb.start());
     try {

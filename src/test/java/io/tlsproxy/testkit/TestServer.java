@@ -50,6 +50,31 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), behaviour);
   }
 
+  /**
+   * A plain server on a given address and port: to restart a backend on the port it had, or to put one on
+   * 127.0.0.2 (all of 127/8 is loopback on Linux) behind a host name whose address changes.
+   */
+  public static TestServer plainOn(InetAddress address, int port, Behaviour behaviour) throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.setReuseAddress(true);
+    s.bind(new java.net.InetSocketAddress(address, port), 50);
+    return new TestServer(s, behaviour);
+  }
+
+  /** Writes {@code name} and a newline to each client first, then echoes: the client learns who served it. */
+  public static Behaviour greeting(String name) {
+    return (s, server) -> {
+      s.getOutputStream().write((name + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      echo(s, server);
+    };
+  }
+
+  /** Connections accepted and not yet closed. */
+  public int openConnections() {
+    return open.size();
+  }
+
   /** A TLS server; with {@code needClientAuth} it requires a client certificate. */
   public static TestServer tls(SSLContext ctx, boolean needClientAuth, Behaviour behaviour) throws IOException {
     SSLServerSocket s = (SSLServerSocket) ctx.getServerSocketFactory()
