@@ -24,6 +24,7 @@ final class ConnectionLogLine {
   private Long handshakeMillis;
   private String peerSubject;
   private String refused;
+  private String route;
   private String upstream;
   private String upstreamTls;
   private Long upstreamHandshakeMillis;
@@ -52,6 +53,10 @@ final class ConnectionLogLine {
     if (refused == null) {
       refused = detail;
     }
+  }
+
+  void route(String name) {
+    this.route = name;
   }
 
   void upstream(String endpoint) {
@@ -87,6 +92,7 @@ final class ConnectionLogLine {
     f.put("tls", downstreamTls);
     f.put("handshake_ms", handshakeMillis);
     f.put("peer", bounded(peerSubject));
+    f.put("route", route);
     f.put("upstream", upstream);
     f.put("upstream_tls", upstreamTls);
     f.put("upstream_handshake_ms", upstreamHandshakeMillis);

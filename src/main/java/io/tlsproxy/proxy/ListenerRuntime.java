@@ -2,18 +2,13 @@ package io.tlsproxy.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
-import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.LoggingConfig;
-import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
-/** What the connections of one listener share: its setup, its upstream client and the endpoint rotation. */
+/** What the connections of one listener share: its setup (with its routes) and its upstream client. */
 final class ListenerRuntime {
 
   private final ListenerSetup setup;
@@ -21,7 +16,6 @@ final class ListenerRuntime {
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
   private final LoggingConfig.Format logFormat;
-  private final AtomicInteger next = new AtomicInteger();
 
   ListenerRuntime(ListenerSetup setup, NetClient client, ConnectionTracker tracker, ListenerMetrics metrics,
                   LoggingConfig.Format logFormat) {
@@ -54,20 +48,6 @@ final class ListenerRuntime {
 
   ConnectionTracker tracker() {
     return tracker;
-  }
-
-  /** The endpoints in the order this connection tries them. */
-  List<HostPort> endpointOrder() {
-    List<HostPort> all = setup.config().upstream().endpoints();
-    if (setup.config().upstream().balance() == UpstreamConfig.Balance.FAILOVER || all.size() == 1) {
-      return all;
-    }
-    int start = Math.floorMod(next.getAndIncrement(), all.size());
-    List<HostPort> order = new ArrayList<>(all.size());
-    for (int i = 0; i < all.size(); i++) {
-      order.add(all.get((start + i) % all.size()));
-    }
-    return order;
   }
 
   static Channel channelOf(NetSocket socket) {

@@ -47,10 +47,9 @@ final class ListenerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     ListenerConfig cfg = setup.config();
-    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP.
-    client = vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.upstream().connectTimeout().toMillis()))
-        .setTcpNoDelay(true));
+    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP. Each route
+    // has its own connect timeout, given per connect.
+    client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
     ListenerRuntime runtime = new ListenerRuntime(setup, client, tracker, metrics, logFormat);
     server = vertx.createNetServer(new NetServerOptions()
         .setHost(cfg.listen().host())

@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.HostPort;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.tls.HandshakeFailure;
+import io.vertx.core.net.ConnectOptions;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -21,7 +22,7 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLSession;
 
 /**
- * One client connection and its upstream: the handshake, the dial with failover, the relay between the two
+ * One client connection and its upstream: the handshake, the choice of route, the dial with failover, the relay between the two
  * legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's event loop,
  * which the upstream channel shares, so no state here needs a lock.
  */
@@ -29,6 +30,9 @@ final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
+  private static final String REJECTED = "rejected:";
+  /** How long a passthrough client has to send its ClientHello: the default TLS handshake timeout. */
+  private static final Duration CLIENT_HELLO_TIMEOUT = io.tlsproxy.config.ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
   /** How long peers get to finish after a connection reached its maximum lifetime. */
   private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
@@ -41,6 +45,8 @@ final class ProxyConnection {
   private long upHandshakeStart;
   private boolean downHandshakeRecorded;
 
+  /** Where this connection goes; chosen from the SNI name (or at once on a plaintext listener). */
+  private Route route;
   private Channel up;
   private RelayLeg upLeg;
   private List<HostPort> endpoints;
@@ -78,10 +84,16 @@ final class ProxyConnection {
     listener.install(down, downLeg);
     if (listener.setup().serverTls() != null) {
       long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
-      down.pipeline().addFirst("tlsproxy-sni", new SniSelector(listener.setup().serverTls(), ms));
+      down.pipeline().addFirst("tlsproxy-sni",
+          new SniSelector(listener.setup().serverTls(), ms, listener.setup().routes(), this));
       handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
+    } else if (listener.setup().config().passthrough()) {
+      down.pipeline().addFirst(PassthroughRouter.NAME, new PassthroughRouter(this));
+      handshakeTimer = down.eventLoop().schedule(this::clientHelloTimedOut,
+          CLIENT_HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } else {
       downLeg.setReading(false);
+      routed(listener.setup().routes().fallback());
       dial();
     }
   }
@@ -100,6 +112,46 @@ final class ProxyConnection {
 
   void onServerName(String name) {
     log.serverName(name);
+  }
+
+  /** The route this connection takes, once known. */
+  void routed(Route r) {
+    route = r;
+    log.route(r.name());
+  }
+
+  /**
+   * A passthrough connection's ClientHello asked for {@code serverName} (null: none). Returns whether it was
+   * routed; if not, the client is told with an {@code unrecognized_name} alert and the connection closes.
+   */
+  boolean routePassthrough(String serverName) {
+    cancel(handshakeTimer);
+    log.serverName(serverName);
+    Route r = listener.setup().routes().select(serverName);
+    if (r == null) {
+      down.writeAndFlush(TlsAlert.unrecognizedName());
+      rejectClientHello(HandshakeFailure.UNKNOWN_SERVER_NAME);
+      return false;
+    }
+    routed(r);
+    dial();
+    return true;
+  }
+
+  /** A passthrough connection is refused before anything was forwarded; counted once, by its first reason. */
+  void rejectClientHello(String reason) {
+    if (closing) {
+      return;
+    }
+    cancel(handshakeTimer);
+    metrics.connectionRejected(reason);
+    closeWith(REJECTED + reason, null);
+  }
+
+  private void clientHelloTimedOut() {
+    if (route == null) {
+      rejectClientHello(HandshakeFailure.TIMEOUT);
+    }
   }
 
   /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
@@ -152,7 +204,13 @@ final class ProxyConnection {
   // ---- dialling ---------------------------------------------------------------------------------------------
 
   private void dial() {
-    endpoints = listener.endpointOrder();
+    if (route == null) {
+      // Cannot happen: the SNI selector either routes or refuses before the handshake can complete.
+      closeWith("no_route", null);
+      return;
+    }
+    metrics.routed(route.name());
+    endpoints = route.endpointOrder();
     endpointIndex = 0;
     dialNext();
   }
@@ -166,7 +224,9 @@ final class ProxyConnection {
       return;
     }
     endpoint = endpoints.get(endpointIndex++);
-    listener.client().connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
+    ConnectOptions options = new ConnectOptions().setHost(endpoint.host()).setPort(endpoint.port())
+        .setTimeout((int) Math.min(Integer.MAX_VALUE, route.upstream().connectTimeout().toMillis()));
+    listener.client().connect(options).onComplete(ar -> {
       if (ar.failed()) {
         String reason = connectFailureReason(ar.cause());
         dialFailed(reason, reason, ar.cause());
@@ -182,9 +242,9 @@ final class ProxyConnection {
       ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
       listener.install(ch, upLeg);
       log.upstream(endpoint.toString());
-      if (listener.setup().clientTls() != null) {
-        SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
-        ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
+      if (route.clientTls() != null) {
+        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
+        ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
         upHandshakeStart = System.nanoTime();
         ch.pipeline().addFirst("tlsproxy-tls", ssl);
       } else {
