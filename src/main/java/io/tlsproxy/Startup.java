@@ -65,7 +65,8 @@ public final class Startup {
           for (ListenerSetup s : plan.listeners()) {
             log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
                 + server.port(s.name()) + (s.serverTls() != null ? " (TLS)"
-                : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> " + describe(s.routes()));
+                : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> "
+                + describe(s.routes(), s.config().passthrough()));
           }
           return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners(),
                   onQuit)
@@ -77,10 +78,11 @@ public final class Startup {
   }
 
   /** {@code default [127.0.0.1:8080] (TLS)}, each route in order and the default last. */
-  private static String describe(RouteTable routes) {
+  private static String describe(RouteTable routes, boolean passthrough) {
     List<String> out = new ArrayList<>();
     for (Route r : routes.all()) {
-      out.add(r.name() + " " + r.upstream().endpoints() + (r.clientTls() != null ? " (TLS)" : " (plaintext)"));
+      out.add(r.name() + " " + r.upstream().endpoints()
+          + (passthrough ? " (client's TLS)" : r.clientTls() != null ? " (TLS)" : " (plaintext)"));
     }
     return String.join(", ", out);
   }

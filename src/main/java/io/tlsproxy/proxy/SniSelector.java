@@ -39,6 +39,7 @@ final class SniSelector extends SniHandler {
     // Netty then retries the lookup as if no name had been sent: that is refused too, but only once alerted.
     if (!refused) {
       refused = true;
+      connection.onServerName(hostname);
       ctx.writeAndFlush(TlsAlert.unrecognizedName());
     }
     return ctx.executor().newFailedFuture(new UnknownServerNameException(hostname));
