@@ -222,6 +222,42 @@ class SniRoutingTest {
     Await.until("the default route is counted", WAIT, () -> routed("pass", "default") >= 1);
   }
 
+  @Test
+  void routeMaterialIsListedAndReloaded() throws Exception {
+    TestPki pki = new TestPki(java.nio.file.Files.createDirectories(dir.resolve("reload")));
+    TestPki.Issued v1 = pki.server(ca, "route-v1", "api.routes.test");
+    TestPki.Issued v2 = pki.server(ca, "route-v2", "api.routes.test");
+    TestPki.Issued listenerCert = pki.server(ca, "reload-listener", "proxy.routes.test");
+    int backend = tlsBackend(pki.server(ca, "reload-backend", "backend.routes.test"), "api");
+    try (ProxyHarness p = ProxyHarness.start(dir, """
+        listeners:
+          - name: reload
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}]}
+            routes:
+              - name: api
+                serverNames: [api.routes.test]
+                certificates: [{cert: %s, key: %s}]
+                upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.routes.test, ca: %s}}
+        reload: {checkInterval: 0}
+        """.formatted(listenerCert.certFile(), listenerCert.keyFile(), v1.certFile(), v1.keyFile(), backend,
+        ca.certFile()))) {
+      try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
+        assertEquals("CN=route-v1", subject(s));
+        assertEquals("api", whoAnswers(s), "the route's upstream TLS is verified with its own CA");
+      }
+      String certs = Scrape.get(p.adminPort(), "/certs", null).body();
+      assertTrue(certs.contains("CN=route-v1"), certs);
+      assertTrue(certs.contains("\"route\" : \"api\""), certs);
+      java.nio.file.Files.copy(v2.certFile(), v1.certFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      java.nio.file.Files.copy(v2.keyFile(), v1.keyFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      assertEquals(1, p.reloadCertificates());
+      try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
+        assertEquals("CN=route-v2", subject(s));
+      }
+    }
+  }
+
   private double failures(String listener) {
     return scrape().sum("tlsproxy_tls_handshake_failures_total", "listener", listener,
         "reason", "unknown_server_name");
