@@ -207,6 +207,40 @@ class SniRoutingTest {
   }
 
   @Test
+  void helloInSeveralWritesReachesTheBackendUntouched() throws Exception {
+    byte[] hello = Clients.recordClientHello(freshClient(), "db.routes.test");
+    try (Socket s = Clients.plain(proxy.port("pass"))) {
+      s.setTcpNoDelay(true);
+      for (int off = 0; off < hello.length; off += 100) {
+        s.getOutputStream().write(hello, off, Math.min(100, hello.length - off));
+        s.getOutputStream().flush();
+      }
+      // The backend's JDK server parsed the forwarded hello and answers with a handshake record.
+      assertEquals(22, s.getInputStream().read(), "expected the backend's ServerHello record");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"truncated, peer_closed", "malformed, malformed_client_hello"})
+  void brokenHelloOnPassthroughListenerIsClosedAndCounted(String kind, String reason) throws Exception {
+    byte[] hello = Clients.recordClientHello(freshClient(), "api.routes.test");
+    byte[] sent = kind.equals("truncated") ? java.util.Arrays.copyOf(hello, hello.length / 2) : hello.clone();
+    if (kind.equals("malformed")) {
+      sent[5 + 4 + 2 + 32] = (byte) 0xff; // a session id length past the end of the hello
+    }
+    double before = rejected("pass", reason);
+    try (Socket s = Clients.plain(proxy.port("pass"))) {
+      s.getOutputStream().write(sent);
+      s.getOutputStream().flush();
+      if (kind.equals("truncated")) {
+        s.shutdownOutput();
+      }
+      Clients.assertClosedWithoutReply(s);
+    }
+    Await.until("the rejection is counted", WAIT, () -> rejected("pass", reason) == before + 1);
+  }
+
+  @Test
   void routeIsLoggedAndCounted() throws Exception {
     double before = routed("terminate", "apps");
     try (SSLSocket s = Clients.tls(freshClient(), proxy.port("terminate"), "y.apps.routes.test")) {
