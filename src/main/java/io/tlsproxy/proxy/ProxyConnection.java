@@ -8,6 +8,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.tls.HandshakeFailure;
 import io.vertx.core.net.ConnectOptions;
@@ -22,9 +23,9 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLSession;
 
 /**
- * One client connection and its upstream: the handshake, the choice of route, the dial with failover, the relay between the two
- * legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's event loop,
- * which the upstream channel shares, so no state here needs a lock.
+ * One client connection and its upstream: the handshake, the choice of route, the dial with failover, the relay
+ * between the two legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's
+ * event loop, which the upstream channel shares, so no state here needs a lock.
  */
 final class ProxyConnection {
 
@@ -32,7 +33,7 @@ final class ProxyConnection {
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
   private static final String REJECTED = "rejected:";
   /** How long a passthrough client has to send its ClientHello: the default TLS handshake timeout. */
-  private static final Duration CLIENT_HELLO_TIMEOUT = io.tlsproxy.config.ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
+  private static final Duration CLIENT_HELLO_TIMEOUT = ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
   /** How long peers get to finish after a connection reached its maximum lifetime. */
   private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
@@ -114,10 +115,12 @@ final class ProxyConnection {
     log.serverName(name);
   }
 
-  /** The route this connection takes, once known. */
+  /** The route this connection takes, once known; logged where there is a choice (the listener has routes). */
   void routed(Route r) {
     route = r;
-    log.route(r.name());
+    if (!listener.setup().routes().routes().isEmpty()) {
+      log.route(r.name());
+    }
   }
 
   /**
