@@ -80,6 +80,15 @@ final class PassthroughRouter extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!decided) {
+      // A reset before the hello was complete: counted like a close.
+      refuse(HandshakeFailure.PEER_CLOSED);
+    }
+    ctx.fireExceptionCaught(cause);
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (!decided) {
       refuse(HandshakeFailure.PEER_CLOSED);

@@ -241,6 +241,18 @@ class SniRoutingTest {
   }
 
   @Test
+  void resetMidHelloIsCounted() throws Exception {
+    byte[] hello = Clients.recordClientHello(freshClient(), "api.routes.test");
+    double before = rejected("pass", "peer_closed");
+    try (Socket s = Clients.plain(proxy.port("pass"))) {
+      s.getOutputStream().write(hello, 0, 10);
+      s.getOutputStream().flush();
+      s.setSoLinger(true, 0); // close with a reset
+    }
+    Await.until("the reset is counted", WAIT, () -> rejected("pass", "peer_closed") == before + 1);
+  }
+
+  @Test
   void routeIsLoggedAndCounted() throws Exception {
     double before = routed("terminate", "apps");
     try (SSLSocket s = Clients.tls(freshClient(), proxy.port("terminate"), "y.apps.routes.test")) {
