@@ -106,6 +106,7 @@ public final class Startup {
         warnings.add(key + ".tls: policy '" + server.policy().profile() + "' allows protocols or suites weaker "
             + "than the intermediate profile: " + server.policy().protocols());
       }
+      warnings.addAll(RouteConfig.shadowedNames(l.routes()));
       List<Route> routes = new ArrayList<>();
       for (RouteConfig r : l.routes()) {
         routes.add(new Route(r.name(), r.serverNames(), r.upstream(),

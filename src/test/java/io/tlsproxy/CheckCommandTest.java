@@ -347,6 +347,24 @@ class CheckCommandTest {
     assertTrue(out.contains("listener sni: listen 127.0.0.1:0 (TLS passthrough)"), out);
     assertTrue(out.contains("  route mail: server names [mail.check.test]\n"), out);
     assertTrue(out.contains("  upstream: 127.0.0.1:8083 (failover, connect timeout 5s) plaintext"), out);
+    assertFalse(out.contains("WARNING"), out);
+  }
+
+  @Test
+  void nameShadowedByAnEarlierWildcardIsWarnedAbout() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}]}
+            routes:
+              - {serverNames: ["*.check.test"], upstream: {endpoints: [127.0.0.1:8081]}}
+              - {serverNames: [api.check.test], upstream: {endpoints: [127.0.0.1:8082]}}
+        """.formatted(server.certFile(), server.keyFile()));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: listeners[0].routes[1].serverNames: 'api.check.test' is matched first by "
+        + "'*.check.test' of listeners[0].routes[0], so it never reaches this route; move this route above that "
+        + "one if it should"), r.out());
   }
 
   @Test

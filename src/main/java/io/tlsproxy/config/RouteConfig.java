@@ -1,5 +1,6 @@
 package io.tlsproxy.config;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,4 +18,30 @@ public record RouteConfig(String name, List<String> serverNames, List<Certificat
 
   /** The route name of a listener's own {@code upstream}, which takes what no route matches. */
   public static final String DEFAULT_NAME = "default";
+
+  /**
+   * Exact names that an earlier route's wildcard already matches: first match wins, so they never reach their
+   * own route. Legal, since order is the contract, but almost always a mistake worth a warning.
+   */
+  public static List<String> shadowedNames(List<RouteConfig> routes) {
+    List<String> out = new ArrayList<>();
+    for (int j = 0; j < routes.size(); j++) {
+      for (String name : routes.get(j).serverNames()) {
+        int dot = name.indexOf('.');
+        if (name.startsWith("*.") || dot < 0) {
+          continue;
+        }
+        String wildcard = "*" + name.substring(dot);
+        for (int i = 0; i < j; i++) {
+          if (routes.get(i).serverNames().contains(wildcard)) {
+            out.add(routes.get(j).path() + ".serverNames: '" + name + "' is matched first by '" + wildcard + "' of "
+                + routes.get(i).path() + ", so it never reaches this route; move this route above that one if "
+                + "it should");
+            break;
+          }
+        }
+      }
+    }
+    return out;
+  }
 }
