@@ -1,9 +1,12 @@
 package io.tlsproxy;
 
+import io.tlsproxy.config.CertificateConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.config.RouteConfig;
 import io.tlsproxy.metrics.ProxyMetrics;
 import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.proxy.Route;
 import io.tlsproxy.tls.CertificateInUse;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.ServerTls;
@@ -105,10 +108,15 @@ final class CertificateReloader {
     seen.put(s.name(), now);
     ConfigProblems problems = new ConfigProblems();
     ServerTls server = null;
-    ClientTls client = null;
+    // Each route's new client side, in the order of routes.all(); null where a route's upstream is plaintext.
+    List<ClientTls> clients = new ArrayList<>();
     try {
-      server = cfg.tls() == null ? null : factory.server(cfg.tls(), problems);
-      client = cfg.upstream().tls() == null ? null : factory.client(cfg.upstream().tls(), problems);
+      List<CertificateConfig> routeCertificates = new ArrayList<>();
+      cfg.routes().forEach(r -> routeCertificates.addAll(r.certificates()));
+      server = cfg.tls() == null ? null : factory.server(cfg.tls(), routeCertificates, problems);
+      for (Route r : s.routes().all()) {
+        clients.add(r.upstream().tls() == null ? null : factory.client(r.upstream().tls(), problems));
+      }
     } catch (RuntimeException e) {
       // Material the loaders did not foresee must not stop the checks; it counts as a failed reload.
       problems.add("listeners." + s.name(), "unexpected error loading certificate material: " + e);
@@ -123,8 +131,11 @@ final class CertificateReloader {
     if (server != null) {
       s.serverTls().replaceWith(server);
     }
-    if (client != null) {
-      s.clientTls().replaceWith(client);
+    List<Route> routes = s.routes().all();
+    for (int i = 0; i < routes.size(); i++) {
+      if (clients.get(i) != null) {
+        routes.get(i).clientTls().replaceWith(clients.get(i));
+      }
     }
     metrics.reloaded(s.name(), true);
     metrics.certificates(s.name(), s.certificatesInUse());
@@ -166,8 +177,14 @@ final class CertificateReloader {
     if (cfg.tls() != null) {
       out.addAll(cfg.tls().files());
     }
-    if (cfg.upstream().tls() != null) {
+    if (cfg.upstream() != null && cfg.upstream().tls() != null) {
       out.addAll(cfg.upstream().tls().files());
+    }
+    for (RouteConfig r : cfg.routes()) {
+      r.certificates().forEach(c -> out.addAll(c.files()));
+      if (r.upstream() != null && r.upstream().tls() != null) {
+        out.addAll(r.upstream().tls().files());
+      }
     }
     return out;
   }

@@ -2,7 +2,9 @@ package io.tlsproxy;
 
 import io.tlsproxy.config.Durations;
 import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.proxy.ListenerSetup;
+import io.tlsproxy.proxy.Route;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.KeyMaterial;
 import io.tlsproxy.tls.ServerTls;
@@ -22,7 +24,7 @@ final class CheckReport {
     for (ListenerSetup s : plan.listeners()) {
       ListenerConfig c = s.config();
       b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
-          .append(s.serverTls() != null ? " (TLS)" : " (plaintext)")
+          .append(s.serverTls() != null ? " (TLS)" : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
           .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
       ServerTls st = s.serverTls();
       if (st != null) {
@@ -46,42 +48,60 @@ final class CheckReport {
               .append(" (expires ").append(km.leaf().getNotAfter().toInstant()).append(")\n");
         }
       }
-      b.append("  upstream: ").append(c.upstream().endpoints().stream().map(Object::toString)
-              .collect(Collectors.joining(", ")))
-          .append(" (").append(c.upstream().balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
-          .append(", connect timeout ").append(Durations.format(c.upstream().connectTimeout())).append(")")
-          .append(s.clientTls() != null ? " TLS" : " plaintext").append('\n');
-      var hc = c.upstream().healthCheck();
-      b.append("    host names resolved ").append(c.upstream().dnsTtl().isZero() ? "for every connection"
-              : "every " + Durations.format(c.upstream().dnsTtl()))
-          .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
-              + " (" + (s.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
-              + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "
-              + hc.healthyThreshold() + (hc.requiredForReady() ? ", required for /readyz" : "") + ")")
-          .append('\n');
-      ClientTls ct = s.clientTls();
-      if (ct != null) {
-        policy(b, "  upstream", ct.policy());
-        b.append("    server name: ").append(ct.serverName() == null ? "(endpoint host)" : ct.serverName())
-            .append(", trust: ").append(ct.trustSource())
-            .append(", hostname verified: ").append(ct.verifiesPeer() ? "yes" : "NO")
-            .append(", client certificate: ").append(ct.clientCertificate() == null ? "none"
-                : ct.clientCertificate().leaf().getSubjectX500Principal().getName()).append('\n');
-        var up = c.upstream().tls();
-        if (!up.verifyUris().isEmpty() || !up.verifyDnsNames().isEmpty() || !up.spkiSha256().isEmpty()) {
-          b.append("    upstream identity: verifyUris ").append(up.verifyUris()).append(", verifyDnsNames ")
-              .append(up.verifyDnsNames()).append(", spkiSha256 ").append(up.spkiSha256().size())
-              .append(" pin(s)\n");
-        }
-        if (up.crl() != null) {
-          b.append("    upstream revocation list: ").append(up.crl()).append('\n');
-        }
+      if (c.passthrough()) {
+        b.append("  passthrough: routes on the ClientHello's server name, TLS forwarded untouched\n");
+      }
+      for (Route r : s.routes().routes()) {
+        b.append("  route ").append(r.name()).append(": server names ").append(r.serverNames()).append('\n');
+        upstream(b, "    ", r);
+      }
+      if (s.routes().fallback() != null) {
+        upstream(b, "  ", s.routes().fallback());
+      } else {
+        b.append("  no default upstream: names no route matches are refused (unknown_server_name)\n");
       }
     }
     for (String w : plan.warnings()) {
       b.append("WARNING: ").append(w).append('\n');
     }
     return b.toString();
+  }
+
+  /** A route's upstream, indented by {@code in}. */
+  private static void upstream(StringBuilder b, String in, Route route) {
+    UpstreamConfig u = route.upstream();
+    b.append(in).append("upstream: ").append(u.endpoints().stream().map(Object::toString)
+            .collect(Collectors.joining(", ")))
+        .append(" (").append(u.balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+        .append(", connect timeout ").append(Durations.format(u.connectTimeout())).append(")")
+        .append(route.clientTls() != null ? " TLS" : " plaintext").append('\n');
+    var hc = u.healthCheck();
+    b.append(in).append("  host names resolved ").append(u.dnsTtl().isZero() ? "for every connection"
+            : "every " + Durations.format(u.dnsTtl()))
+        .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
+            + " (" + (route.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
+            + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "
+            + hc.healthyThreshold() + (hc.requiredForReady() ? ", required for /readyz" : "") + ")")
+        .append('\n');
+    ClientTls ct = route.clientTls();
+    if (ct == null) {
+      return;
+    }
+    policy(b, in + "upstream", ct.policy());
+    b.append(in).append("  server name: ").append(ct.serverName() == null ? "(endpoint host)" : ct.serverName())
+        .append(", trust: ").append(ct.trustSource())
+        .append(", hostname verified: ").append(ct.verifiesPeer() ? "yes" : "NO")
+        .append(", client certificate: ").append(ct.clientCertificate() == null ? "none"
+            : ct.clientCertificate().leaf().getSubjectX500Principal().getName()).append('\n');
+    var up = u.tls();
+    if (!up.verifyUris().isEmpty() || !up.verifyDnsNames().isEmpty() || !up.spkiSha256().isEmpty()) {
+      b.append(in).append("  upstream identity: verifyUris ").append(up.verifyUris()).append(", verifyDnsNames ")
+          .append(up.verifyDnsNames()).append(", spkiSha256 ").append(up.spkiSha256().size())
+          .append(" pin(s)\n");
+    }
+    if (up.crl() != null) {
+      b.append(in).append("  upstream revocation list: ").append(up.crl()).append('\n');
+    }
   }
 
   private static void policy(StringBuilder b, String label, TlsPolicy p) {

@@ -2,11 +2,16 @@ package io.tlsproxy;
 
 import io.tlsproxy.admin.AdminServer;
 import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.CertificateConfig;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.PolicyConfig;
 import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.config.RouteConfig;
+import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.proxy.ListenerSetup;
 import io.tlsproxy.proxy.ProxyServer;
+import io.tlsproxy.proxy.Route;
+import io.tlsproxy.proxy.RouteTable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.tlsproxy.metrics.PrometheusMetrics;
@@ -59,8 +64,9 @@ public final class Startup {
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
             log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
-                + server.port(s.name()) + (s.serverTls() != null ? " (TLS)" : " (plaintext)") + " -> "
-                + s.config().upstream().endpoints() + (s.clientTls() != null ? " (TLS)" : " (plaintext)"));
+                + server.port(s.name()) + (s.serverTls() != null ? " (TLS)"
+                : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> "
+                + describe(s.routes(), s.config().passthrough()));
           }
           return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners(),
                   onQuit)
@@ -71,6 +77,16 @@ public final class Startup {
         });
   }
 
+  /** {@code default [127.0.0.1:8080] (TLS)}, each route in order and the default last. */
+  private static String describe(RouteTable routes, boolean passthrough) {
+    List<String> out = new ArrayList<>();
+    for (Route r : routes.all()) {
+      out.add(r.name() + " " + r.upstream().endpoints()
+          + (passthrough ? " (client's TLS)" : r.clientTls() != null ? " (TLS)" : " (plaintext)"));
+    }
+    return String.join(", ", out);
+  }
+
   public static Plan prepare(ProxyConfig config, Clock clock) {
     ConfigProblems problems = new ConfigProblems();
     List<String> warnings = new ArrayList<>();
@@ -79,31 +95,50 @@ public final class Startup {
     List<ListenerSetup> setups = new ArrayList<>();
     for (int i = 0; i < config.listeners().size(); i++) {
       ListenerConfig l = config.listeners().get(i);
-      ServerTls server = l.tls() == null ? null : factory.server(l.tls(), problems);
-      ClientTls client = l.upstream().tls() == null ? null : factory.client(l.upstream().tls(), problems);
+      List<CertificateConfig> routeCertificates = new ArrayList<>();
+      l.routes().forEach(r -> routeCertificates.addAll(r.certificates()));
+      ServerTls server = l.tls() == null ? null : factory.server(l.tls(), routeCertificates, problems);
       String key = "listeners[" + i + "]";
-      if (l.upstream().tls() != null && l.upstream().tls().insecureSkipVerify()) {
-        warnings.add(key + ".upstream.tls: insecureSkipVerify is true: upstream certificates are NOT verified");
-      }
       if (server != null) {
         warnings.addAll(server.policy().notes());
-      }
-      if (client != null) {
-        warnings.addAll(client.policy().notes());
       }
       if (server != null && server.policy().weakened()) {
         warnings.add(key + ".tls: policy '" + server.policy().profile() + "' allows protocols or suites weaker "
             + "than the intermediate profile: " + server.policy().protocols());
       }
-      if (client != null && client.policy().weakened()) {
-        warnings.add(key + ".upstream.tls: policy '" + client.policy().profile() + "' allows protocols or "
-            + "suites weaker than the intermediate profile: " + client.policy().protocols());
+      warnings.addAll(RouteConfig.shadowedNames(l.routes()));
+      List<Route> routes = new ArrayList<>();
+      for (RouteConfig r : l.routes()) {
+        routes.add(new Route(r.name(), r.serverNames(), r.upstream(),
+            clientTls(factory, r.upstream(), r.path() + ".upstream", problems, warnings)));
       }
-      setups.add(new ListenerSetup(l, server, client));
+      Route fallback = l.upstream() == null ? null : new Route(RouteConfig.DEFAULT_NAME, List.of(), l.upstream(),
+          clientTls(factory, l.upstream(), key + ".upstream", problems, warnings));
+      setups.add(new ListenerSetup(l, server, new RouteTable(routes, fallback)));
     }
     warnings.addAll(factory.warnings());
     problems.throwIfAny();
     return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
+  }
+
+  /** The TLS originated towards {@code upstream} (null when plaintext), with its warnings. */
+  private static ClientTls clientTls(TlsFactory factory, UpstreamConfig upstream, String key,
+                                     ConfigProblems problems, List<String> warnings) {
+    if (upstream.tls() == null) {
+      return null;
+    }
+    if (upstream.tls().insecureSkipVerify()) {
+      warnings.add(key + ".tls: insecureSkipVerify is true: upstream certificates are NOT verified");
+    }
+    ClientTls client = factory.client(upstream.tls(), problems);
+    if (client != null) {
+      warnings.addAll(client.policy().notes());
+      if (client.policy().weakened()) {
+        warnings.add(key + ".tls: policy '" + client.policy().profile() + "' allows protocols or "
+            + "suites weaker than the intermediate profile: " + client.policy().protocols());
+      }
+    }
+    return client;
   }
 
   /**
@@ -138,6 +173,11 @@ public final class Startup {
       }
       if (l.upstream() != null && l.upstream().tls() != null) {
         policies.add(l.upstream().tls().policy());
+      }
+      for (RouteConfig r : l.routes()) {
+        if (r.upstream() != null && r.upstream().tls() != null) {
+          policies.add(r.upstream().tls().policy());
+        }
       }
     }
     List<String> groups = null;

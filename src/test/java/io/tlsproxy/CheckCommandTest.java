@@ -342,6 +342,70 @@ class CheckCommandTest {
   }
 
   @Test
+  void checkListsEveryRouteWithItsUpstreamTls() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %1$s, key: %2$s}]}
+            routes:
+              - serverNames: [api.check.test]
+                certificates: [{cert: %1$s, key: %2$s}]
+                upstream: {endpoints: [127.0.0.1:8081], tls: {serverName: api.internal, ca: %3$s}}
+          - name: sni
+            listen: 127.0.0.1:0
+            passthrough: true
+            routes:
+              - {name: mail, serverNames: [mail.check.test], upstream: {endpoints: [127.0.0.1:8082]}}
+            upstream: {endpoints: [127.0.0.1:8083]}
+        """.formatted(server.certFile(), server.keyFile(), ca.certFile()));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    String out = r.out();
+    assertTrue(out.contains("  route api.check.test: server names [api.check.test]\n"
+        + "    upstream: 127.0.0.1:8081 (failover, connect timeout 5s) TLS\n"), out);
+    assertTrue(out.contains("      server name: api.internal, trust: " + ca.certFile()), out);
+    assertTrue(out.contains("no default upstream: names no route matches are refused"), out);
+    assertTrue(out.contains("listener sni: listen 127.0.0.1:0 (TLS passthrough)"), out);
+    assertTrue(out.contains("  route mail: server names [mail.check.test]\n"), out);
+    assertTrue(out.contains("  upstream: 127.0.0.1:8083 (failover, connect timeout 5s) plaintext"), out);
+    assertFalse(out.contains("WARNING"), out);
+  }
+
+  @Test
+  void nameShadowedByAnEarlierWildcardIsWarnedAbout() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}]}
+            routes:
+              - {serverNames: ["*.check.test"], upstream: {endpoints: [127.0.0.1:8081]}}
+              - {serverNames: [api.check.test], upstream: {endpoints: [127.0.0.1:8082]}}
+        """.formatted(server.certFile(), server.keyFile()));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: listeners[0].routes[1].serverNames: 'api.check.test' is matched first by "
+        + "'*.check.test' of listeners[0].routes[0], so it never reaches this route; move this route above that "
+        + "one if it should"), r.out());
+  }
+
+  @Test
+  void brokenRouteMaterialIsReportedByItsKey() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %1$s, key: %2$s}]}
+            routes:
+              - serverNames: [api.check.test]
+                certificates: [{cert: %3$s, key: %2$s}]
+                upstream: {endpoints: [127.0.0.1:8081], tls: {ca: %3$s}}
+        """.formatted(server.certFile(), server.keyFile(), dir.resolve("absent.pem")));
+    assertEquals(Main.EXIT_USAGE, r.code(), r.out());
+    assertTrue(r.err().contains("listeners[0].routes[0].certificates[0].cert: "), r.err());
+    assertTrue(r.err().contains("listeners[0].routes[0].upstream.tls.ca: "), r.err());
+  }
+
+  @Test
   void checkPrintsAllowListsAndRevocationLists() throws Exception {
     Path crl = new TestPki(dir).crl(ca);
     Result r = check("""

@@ -123,8 +123,11 @@ public final class AdminServer {
       if (s.serverTls() != null) {
         s.serverTls().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
       }
-      if (s.clientTls() != null) {
-        s.clientTls().certificatesInUse().forEach(c -> out.add(describe(s.name(), "upstream", c)));
+      for (var route : s.routes().all()) {
+        if (route.clientTls() != null) {
+          route.clientTls().certificatesInUse()
+              .forEach(c -> out.add(describe(s.name(), "upstream", c).put("route", route.name())));
+        }
       }
     }
     return out;

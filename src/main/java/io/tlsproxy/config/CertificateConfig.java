@@ -2,6 +2,8 @@ package io.tlsproxy.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * A certificate with its key: either PEM files ({@code cert} + {@code key}) or a PKCS#12 {@code keystore}.
@@ -13,6 +15,11 @@ import java.util.List;
  */
 public record CertificateConfig(Path cert, Path key, Path keystore, String password, List<String> serverNames,
                                 String path, Path secretDir) {
+
+  /** The files this entry reads, for watching them for changes. */
+  public List<Path> files() {
+    return Stream.of(cert, key, keystore).filter(Objects::nonNull).toList();
+  }
 
   @Override
   public String toString() {

@@ -43,6 +43,11 @@ final class ConfigNode {
     problems.add(key == null ? path : path(key), message);
   }
 
+  /** A problem at a full key path, for checks that span several entries. */
+  void problemAt(String fullPath, String message) {
+    problems.add(fullPath, message);
+  }
+
   /** Whether {@code key} is written at all, even without a value ({@code allow:}). */
   boolean present(String key) {
     return json.containsKey(key);

@@ -76,7 +76,8 @@ public final class ConfigReader {
   }
 
   private ListenerConfig listener(ConfigNode n) {
-    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime", "proxyProtocol");
+    n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime", "proxyProtocol",
+        "passthrough", "routes");
     String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
     if (name != null && !NAME.matcher(name).matches()) {
       n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
@@ -84,17 +85,20 @@ public final class ConfigReader {
     HostPort listen = n.hostPort("listen", null);
     ConfigNode tlsNode = n.child("tls");
     ServerTlsConfig tls = tlsNode == null ? null : serverTls(tlsNode);
+    boolean passthrough = n.bool("passthrough", false);
     ConfigNode upNode = n.child("upstream");
-    UpstreamConfig upstream = null;
-    if (upNode == null) {
-      n.problem("upstream", "missing; set upstream.endpoints to where connections go, e.g. [127.0.0.1:8080]");
-    } else {
-      upstream = upstream(upNode);
+    UpstreamConfig upstream = upNode == null ? null : upstream(upNode);
+    if (upNode != null && passthrough && upNode.present("tls")) {
+      upNode.problem("tls", RouteReader.PASSTHROUGH_UPSTREAM_TLS);
     }
+    RouteReader routeReader = new RouteReader(passthrough, this::upstream, this::certificate);
+    List<RouteConfig> routes = n.children("routes", routeReader::route);
+    routeReader.check(n, routes, tlsNode != null, upNode != null);
     Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
     return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
-        offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF));
+        offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF),
+        passthrough, List.copyOf(routes));
   }
 
   private ServerTlsConfig serverTls(ConfigNode n) {

@@ -1,6 +1,7 @@
 package io.tlsproxy.config;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * One listening port and where its bytes go.
@@ -9,11 +10,17 @@ import java.time.Duration;
  * @param idleTimeout           close a connection after this long without a byte either way; zero means never
  * @param maxConnectionLifetime close a connection this long after it opened (gracefully: half-close first), so
  *                              that long-lived clients reconnect onto rotated certificates; zero means never
+ * @param upstream              the default route: where connections go that no route matches (or that sent no
+ *                              SNI); null only when {@code routes} are given, and then such connections are refused
  * @param proxyProtocol         whether connections start with a PROXY protocol header from a load balancer in
  *                              front; default {@link ProxyProtocolMode#OFF}
+ * @param passthrough           route on the SNI name of the client's ClientHello and forward its TLS untouched;
+ *                              {@code tls} is then null
+ * @param routes                matched on the client's SNI name in order, first match wins; empty for none
  */
 public record ListenerConfig(String name, HostPort listen, ServerTlsConfig tls, UpstreamConfig upstream,
-                             Duration idleTimeout, Duration maxConnectionLifetime, ProxyProtocolMode proxyProtocol) {
+                             Duration idleTimeout, Duration maxConnectionLifetime, ProxyProtocolMode proxyProtocol,
+                             boolean passthrough, List<RouteConfig> routes) {
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
   /** How long a plaintext listener waits for a PROXY header; TLS listeners wait their handshake timeout. */
   public static final Duration DEFAULT_PROXY_PROTOCOL_TIMEOUT = Duration.ofSeconds(5);

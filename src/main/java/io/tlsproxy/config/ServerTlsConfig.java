@@ -24,9 +24,7 @@ public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {
     List<Path> out = new ArrayList<>();
-    for (CertificateConfig c : certificates) {
-      Stream.of(c.cert(), c.key(), c.keystore()).filter(Objects::nonNull).forEach(out::add);
-    }
+    certificates.forEach(c -> out.addAll(c.files()));
     Stream.of(clientCa, crl).filter(Objects::nonNull).forEach(out::add);
     return out;
   }

@@ -28,6 +28,17 @@ public interface ListenerMetrics {
   /** Resolving the host name of {@code endpoint} failed; its last good addresses stay in use. */
   void upstreamResolveFailed(String endpoint);
 
+  /** A connection was given to {@code route}: a route's name, or {@code default} for the listener's upstream. */
+  default void routed(String route) {
+  }
+
+  /**
+   * A connection was closed before anything was forwarded, for {@code reason} (in passthrough mode: what was
+   * wrong with its ClientHello, or {@code unknown_server_name}).
+   */
+  default void connectionRejected(String reason) {
+  }
+
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,

@@ -20,6 +20,8 @@ public final class MetricNames {
   public static final String BUILD_INFO = "tlsproxy.build.info";
   public static final String RELOADS = "tlsproxy.tls.reloads";
   public static final String PROXY_PROTOCOL_ERRORS = "tlsproxy.proxy.protocol.errors";
+  public static final String ROUTE_CONNECTIONS = "tlsproxy.route.connections";
+  public static final String CONNECTIONS_REJECTED = "tlsproxy.connections.rejected";
 
   public static final String LISTENER = "listener";
   public static final String SIDE = "side";
@@ -34,6 +36,7 @@ public final class MetricNames {
   public static final String ENDPOINT = "endpoint";
   public static final String VERSION = "version";
   public static final String RESULT = "result";
+  public static final String ROUTE = "route";
 
   public static final String DOWNSTREAM = "downstream";
   public static final String UPSTREAM = "upstream";

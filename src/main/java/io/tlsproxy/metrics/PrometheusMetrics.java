@@ -207,6 +207,18 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     }
 
     @Override
+    public void routed(String route) {
+      Counter.builder(ROUTE_CONNECTIONS).description("connections given to a route, by route")
+          .tags(LISTENER, listener, ROUTE, route).register(registry).increment();
+    }
+
+    @Override
+    public void connectionRejected(String reason) {
+      Counter.builder(CONNECTIONS_REJECTED).description("connections closed before forwarding, by reason")
+          .tags(LISTENER, listener, REASON, reason).register(registry).increment();
+    }
+
+    @Override
     public void upstreamConnectFailed(String endpoint, String reason) {
       Counter.builder(UPSTREAM_CONNECT_FAILURES).description("failed upstream connection attempts")
           .tags(LISTENER, listener, ENDPOINT, endpoint, REASON, reason)

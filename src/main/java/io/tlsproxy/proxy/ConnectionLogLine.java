@@ -25,6 +25,7 @@ final class ConnectionLogLine {
   private Long handshakeMillis;
   private String peerSubject;
   private String refused;
+  private String route;
   private String upstream;
   private String upstreamTls;
   private Long upstreamHandshakeMillis;
@@ -61,6 +62,10 @@ final class ConnectionLogLine {
     }
   }
 
+  void route(String name) {
+    this.route = name;
+  }
+
   void upstream(String endpoint) {
     this.upstream = endpoint;
   }
@@ -95,6 +100,7 @@ final class ConnectionLogLine {
     f.put("tls", downstreamTls);
     f.put("handshake_ms", handshakeMillis);
     f.put("peer", bounded(peerSubject));
+    f.put("route", route);
     f.put("upstream", upstream);
     f.put("upstream_tls", upstreamTls);
     f.put("upstream_handshake_ms", upstreamHandshakeMillis);

@@ -10,6 +10,7 @@ import io.vertx.core.Context;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import java.util.List;
 import java.util.function.Supplier;
@@ -78,7 +79,8 @@ final class HealthChecker {
     Promise<Void> result = Promise.promise();
     long deadline = vertx.setTimer(cfg.timeout().toMillis(),
         id -> result.tryFail("no answer within " + cfg.timeout().toMillis() + " ms"));
-    client.connect(t.socketAddress()).onComplete(ar -> {
+    client.connect(new ConnectOptions().setRemoteAddress(t.socketAddress())
+        .setTimeout((int) cfg.timeout().toMillis())).onComplete(ar -> {
       if (ar.failed()) {
         result.tryFail(ProxyConnection.connectFailureReason(ar.cause()));
         return;

@@ -7,22 +7,23 @@ import io.tlsproxy.metrics.ListenerMetrics;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import java.util.Map;
 
-/** What the connections of one listener share: its setup, its upstream client and its upstream's pool. */
+/** What the connections of one listener share: its setup (with its routes), its upstream client and the pools. */
 final class ListenerRuntime {
 
   private final ListenerSetup setup;
   private final NetClient client;
-  private final UpstreamPool pool;
+  private final Map<Route, UpstreamPool> pools;
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
   private final LoggingConfig.Format logFormat;
 
-  ListenerRuntime(ListenerSetup setup, NetClient client, UpstreamPool pool, ConnectionTracker tracker,
+  ListenerRuntime(ListenerSetup setup, NetClient client, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
                   ListenerMetrics metrics, LoggingConfig.Format logFormat) {
     this.setup = setup;
     this.client = client;
-    this.pool = pool;
+    this.pools = Map.copyOf(pools);
     this.tracker = tracker;
     this.metrics = metrics;
     this.logFormat = logFormat;
@@ -52,9 +53,9 @@ final class ListenerRuntime {
     return tracker;
   }
 
-  /** Chooses the endpoints of this listener's upstream. */
-  UpstreamPool pool() {
-    return pool;
+  /** Chooses the endpoints of {@code route}'s upstream. */
+  UpstreamPool pool(Route route) {
+    return pools.get(route);
   }
 
   static Channel channelOf(NetSocket socket) {

@@ -2,7 +2,6 @@ package io.tlsproxy.proxy;
 
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.tls.CertificateInUse;
-import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.ServerTls;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,10 +9,11 @@ import java.util.List;
 /**
  * A listener ready to run: its configuration with the TLS contexts built from it.
  *
- * @param serverTls null for a plaintext listener
- * @param clientTls null for a plaintext upstream
+ * @param serverTls null for a plaintext or passthrough listener; in terminate mode it also serves the routes'
+ *                  own certificates
+ * @param routes    where connections go, each route with the TLS it originates
  */
-public record ListenerSetup(ListenerConfig config, ServerTls serverTls, ClientTls clientTls) {
+public record ListenerSetup(ListenerConfig config, ServerTls serverTls, RouteTable routes) {
   public String name() {
     return config.name();
   }
@@ -24,8 +24,10 @@ public record ListenerSetup(ListenerConfig config, ServerTls serverTls, ClientTl
     if (serverTls != null) {
       out.addAll(serverTls.certificatesInUse());
     }
-    if (clientTls != null) {
-      out.addAll(clientTls.certificatesInUse());
+    for (Route r : routes.all()) {
+      if (r.clientTls() != null) {
+        out.addAll(r.clientTls().certificatesInUse());
+      }
     }
     return out;
   }

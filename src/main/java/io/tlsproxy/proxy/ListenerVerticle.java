@@ -10,6 +10,11 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -24,7 +29,7 @@ final class ListenerVerticle extends VerticleBase {
   private final LoggingConfig.Format logFormat;
   private NetServer server;
   private NetClient client;
-  private UpstreamPool pool;
+  private final Map<Route, UpstreamPool> pools = new ConcurrentHashMap<>();
 
   ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
@@ -48,12 +53,17 @@ final class ListenerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     ListenerConfig cfg = setup.config();
-    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP.
-    client = vertx.createNetClient(new NetClientOptions()
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.upstream().connectTimeout().toMillis()))
-        .setTcpNoDelay(true));
-    pool = new UpstreamPool(cfg.name(), cfg.upstream(), metrics, UpstreamPool.SYSTEM);
-    ListenerRuntime runtime = new ListenerRuntime(setup, client, pool, tracker, metrics, logFormat);
+    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP. Each route
+    // has its own connect timeout, given per connect.
+    client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
+    List<Future<Void>> resolved = new ArrayList<>();
+    for (Route route : setup.routes().all()) {
+      String owner = route == setup.routes().fallback() ? cfg.name() : cfg.name() + "/" + route.name();
+      UpstreamPool pool = new UpstreamPool(owner, route.upstream(), metrics, UpstreamPool.SYSTEM);
+      pools.put(route, pool);
+      resolved.add(pool.start(vertx, client, route.clientTls()));
+    }
+    ListenerRuntime runtime = new ListenerRuntime(setup, client, pools, tracker, metrics, logFormat);
     server = vertx.createNetServer(new NetServerOptions()
         .setHost(cfg.listen().host())
         .setPort(cfg.listen().port())
@@ -66,12 +76,12 @@ final class ListenerVerticle extends VerticleBase {
     });
     server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
     // Names are resolved before the port opens, so that the first connections go to resolved addresses.
-    return pool.start(vertx, client, setup.clientTls()).compose(x -> server.listen());
+    return Future.all(resolved).compose(x -> server.listen());
   }
 
-  /** The pool of this listener's upstream (null before start). */
-  UpstreamPool pool() {
-    return pool;
+  /** The pools of this listener's routes (empty before start). */
+  Collection<UpstreamPool> pools() {
+    return pools.values();
   }
 
   /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
@@ -82,9 +92,7 @@ final class ListenerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    if (pool != null) {
-      pool.stop();
-    }
+    pools.values().forEach(UpstreamPool::stop);
     return Future.join(server == null ? Future.succeededFuture() : server.close(),
         client == null ? Future.succeededFuture() : client.close());
   }

@@ -7,10 +7,12 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.tls.HandshakeFailure;
+import io.vertx.core.net.ConnectOptions;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -22,15 +24,18 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLSession;
 
 /**
- * One client connection and its upstream: the handshake, the dial with failover, the relay between the two
- * legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's event loop,
- * which the upstream channel shares, so no state here needs a lock.
+ * One client connection and its upstream: the handshake, the choice of route, the dial with failover, the relay
+ * between the two legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's
+ * event loop, which the upstream channel shares, so no state here needs a lock.
  */
 final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
   private static final String PROXY_PROTOCOL_FAILED = "proxy_protocol:";
+  private static final String REJECTED = "rejected:";
+  /** How long a passthrough client has to send its ClientHello: the default TLS handshake timeout. */
+  private static final Duration CLIENT_HELLO_TIMEOUT = ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
   /** How long peers get to finish after a connection reached its maximum lifetime. */
   private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
@@ -49,6 +54,8 @@ final class ProxyConnection {
   /** The header a load balancer sent, when it named the client; null otherwise. */
   private ProxyHeader proxyHeader;
 
+  /** Where this connection goes; chosen from the SNI name (or at once on a plaintext listener). */
+  private Route route;
   private Channel up;
   private RelayLeg upLeg;
   private List<UpstreamTarget> endpoints;
@@ -98,10 +105,16 @@ final class ProxyConnection {
     downHandshakeStart = System.nanoTime();
     if (listener.setup().serverTls() != null) {
       long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
-      down.pipeline().addFirst("tlsproxy-sni", new SniSelector(listener.setup().serverTls(), ms));
+      down.pipeline().addFirst("tlsproxy-sni",
+          new SniSelector(listener.setup().serverTls(), ms, listener.setup().routes(), this));
       handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
+    } else if (listener.setup().config().passthrough()) {
+      down.pipeline().addFirst(PassthroughRouter.NAME, new PassthroughRouter(this));
+      handshakeTimer = down.eventLoop().schedule(this::clientHelloTimedOut,
+          CLIENT_HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } else {
       downLeg.setReading(false);
+      routed(listener.setup().routes().fallback());
       dial();
     }
   }
@@ -120,6 +133,48 @@ final class ProxyConnection {
 
   void onServerName(String name) {
     log.serverName(name);
+  }
+
+  /** The route this connection takes, once known; logged where there is a choice (the listener has routes). */
+  void routed(Route r) {
+    route = r;
+    if (!listener.setup().routes().routes().isEmpty()) {
+      log.route(r.name());
+    }
+  }
+
+  /**
+   * A passthrough connection's ClientHello asked for {@code serverName} (null: none). Returns whether it was
+   * routed; if not, the client is told with an {@code unrecognized_name} alert and the connection closes.
+   */
+  boolean routePassthrough(String serverName) {
+    cancel(handshakeTimer);
+    log.serverName(serverName);
+    Route r = listener.setup().routes().select(serverName);
+    if (r == null) {
+      down.writeAndFlush(TlsAlert.unrecognizedName());
+      rejectClientHello(HandshakeFailure.UNKNOWN_SERVER_NAME);
+      return false;
+    }
+    routed(r);
+    dial();
+    return true;
+  }
+
+  /** A passthrough connection is refused before anything was forwarded; counted once, by its first reason. */
+  void rejectClientHello(String reason) {
+    if (closing) {
+      return;
+    }
+    cancel(handshakeTimer);
+    metrics.connectionRejected(reason);
+    closeWith(REJECTED + reason, null);
+  }
+
+  private void clientHelloTimedOut() {
+    if (route == null) {
+      rejectClientHello(HandshakeFailure.TIMEOUT);
+    }
   }
 
   /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
@@ -206,8 +261,14 @@ final class ProxyConnection {
   // ---- dialling ---------------------------------------------------------------------------------------------
 
   private void dial() {
+    if (route == null) {
+      // Cannot happen: the SNI selector either routes or refuses before the handshake can complete.
+      closeWith("no_route", null);
+      return;
+    }
+    metrics.routed(route.name());
     // At once, unless host names are resolved for every connection (dnsTtl: 0); the future never fails.
-    listener.pool().order().onSuccess(order -> {
+    listener.pool(route).order().onSuccess(order -> {
       endpoints = order;
       endpointIndex = 0;
       dialNext();
@@ -223,7 +284,9 @@ final class ProxyConnection {
       return;
     }
     endpoint = endpoints.get(endpointIndex++);
-    listener.client().connect(endpoint.socketAddress()).onComplete(ar -> {
+    ConnectOptions options = new ConnectOptions().setRemoteAddress(endpoint.socketAddress())
+        .setTimeout((int) Math.min(Integer.MAX_VALUE, route.upstream().connectTimeout().toMillis()));
+    listener.client().connect(options).onComplete(ar -> {
       if (ar.failed()) {
         String reason = connectFailureReason(ar.cause());
         dialFailed(reason, reason, ar.cause());
@@ -239,11 +302,11 @@ final class ProxyConnection {
       ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
       listener.install(ch, upLeg);
       log.upstream(endpoint.toString());
-      sendProxyHeader(ch, listener.setup().config().upstream());
-      if (listener.setup().clientTls() != null) {
-        SslHandler ssl = listener.setup().clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
+      sendProxyHeader(ch, route.upstream());
+      if (route.clientTls() != null) {
+        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
             endpoint.endpoint().port());
-        ssl.setHandshakeTimeoutMillis(listener.setup().config().upstream().tls().handshakeTimeout().toMillis());
+        ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
         upHandshakeStart = System.nanoTime();
         ch.pipeline().addFirst("tlsproxy-tls", ssl);
       } else {
@@ -289,7 +352,7 @@ final class ProxyConnection {
     }
     relaying = true;
     acquired = endpoint;
-    listener.pool().acquire(acquired);
+    listener.pool(route).acquire(acquired);
     downLeg.link(upLeg);
     upLeg.link(downLeg);
     Duration idle = listener.setup().config().idleTimeout();
@@ -473,7 +536,7 @@ final class ProxyConnection {
     cancel(lifetimeTimer);
     listener.tracker().remove(this);
     if (acquired != null) {
-      listener.pool().release(acquired);
+      listener.pool(route).release(acquired);
     }
     long duration = System.nanoTime() - startNanos;
     if (listener.setup().serverTls() != null && !downHandshakeRecorded && !proxyHeaderPending) {

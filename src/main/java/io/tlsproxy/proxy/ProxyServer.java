@@ -87,17 +87,16 @@ public final class ProxyServer {
   }
 
   /**
-   * The listeners whose upstream has {@code healthCheck.requiredForReady} and no healthy endpoint now: while
+   * The listeners (or listener/route) whose upstream has {@code healthCheck.requiredForReady} and no healthy endpoint now: while
    * there is one, {@code /readyz} answers 503.
    */
   public List<String> withoutHealthyUpstream() {
     List<String> out = new ArrayList<>();
-    listeners.forEach((name, v) -> {
-      UpstreamPool pool = v.pool();
-      if (pool != null && pool.requiredForReady() && !pool.anyHealthy()) {
-        out.add(name);
+    listeners.values().forEach(v -> v.pools().forEach(pool -> {
+      if (pool.requiredForReady() && !pool.anyHealthy()) {
+        out.add(pool.owner());
       }
-    });
+    }));
     return out;
   }
 

@@ -22,8 +22,8 @@ import java.util.logging.Logger;
 /**
  * Everything about choosing where one upstream's connections go: the addresses its endpoints resolve to
  * (re-resolved every {@code dnsTtl}), their health (active checks, when configured) and the open connections
- * per address (for least-connections). One pool per {@link UpstreamConfig}, owned by whatever owns that upstream
- * (a listener today), started on that owner's event loop. Readers take no lock: the address table is an immutable
+ * per address (for least-connections). One pool per {@link UpstreamConfig}: a listener's default upstream or one
+ * of its routes, started on the listener's event loop. Readers take no lock: the address table is an immutable
  * snapshot replaced in one step, and the counters are atomic.
  */
 final class UpstreamPool {
@@ -172,6 +172,11 @@ final class UpstreamPool {
   }
 
   /** Whether {@code /readyz} depends on this upstream having a healthy endpoint. */
+  /** The listener, or {@code listener/route}, whose upstream this is. */
+  String owner() {
+    return owner;
+  }
+
   boolean requiredForReady() {
     return config.healthCheck() != null && config.healthCheck().requiredForReady();
   }

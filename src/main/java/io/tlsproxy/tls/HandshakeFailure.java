@@ -28,6 +28,8 @@ public final class HandshakeFailure {
   public static final String CLIENT_NOT_ALLOWED = AllowList.CLIENT_NOT_ALLOWED;
   /** A verified upstream certificate without the SAN ({@code verifyUris}/{@code verifyDnsNames}) or key pin asked. */
   public static final String PEER_NOT_ALLOWED = AllowList.PEER_NOT_ALLOWED;
+  /** The client asked for a server name that no route answers, and the listener has no default route. */
+  public static final String UNKNOWN_SERVER_NAME = "unknown_server_name";
   public static final String TIMEOUT = "timeout";
   public static final String PEER_CLOSED = "peer_closed";
   public static final String OTHER = "other";
@@ -44,6 +46,9 @@ public final class HandshakeFailure {
       }
       if (t instanceof CertificateRevokedException) {
         return CERTIFICATE_REVOKED;
+      }
+      if (t instanceof UnknownServerNameException) {
+        return UNKNOWN_SERVER_NAME;
       }
     }
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {

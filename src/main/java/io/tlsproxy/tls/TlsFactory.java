@@ -52,6 +52,15 @@ public final class TlsFactory {
 
   /** The server side of a listener, or null with the reasons added to {@code problems}. */
   public ServerTls server(ServerTlsConfig config, ConfigProblems problems) {
+    return server(config, List.of(), problems);
+  }
+
+  /**
+   * The server side of a listener whose routes bring certificates of their own: those answer their names ahead
+   * of the listener's, whose first certificate stays the default. All share the listener's policy and client auth.
+   */
+  public ServerTls server(ServerTlsConfig config, List<CertificateConfig> routeCertificates,
+                          ConfigProblems problems) {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
     String tlsPath = config.policy().path();
@@ -68,14 +77,16 @@ public final class TlsFactory {
     }
     List<KeyMaterial> loaded = new ArrayList<>();
     List<List<String>> names = new ArrayList<>();
-    for (CertificateConfig cert : config.certificates()) {
+    List<CertificateConfig> all = new ArrayList<>(routeCertificates);
+    all.addAll(config.certificates());
+    for (CertificateConfig cert : all) {
       KeyMaterial km = keyMaterial(cert, problems);
       if (km != null) {
         loaded.add(km);
         names.add(cert.serverNames().isEmpty() ? dnsNames(km.leaf()) : cert.serverNames());
       }
     }
-    if (problems.size() > before || loaded.isEmpty()) {
+    if (problems.size() > before || loaded.size() <= routeCertificates.size()) {
       return null;
     }
     List<Map.Entry<List<String>, SslContext>> entries = new ArrayList<>();
@@ -91,13 +102,14 @@ public final class TlsFactory {
         }
         entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(b.build())));
       } catch (SSLException | RuntimeException e) {
-        problems.add(config.certificates().get(i).path(), "cannot build a TLS context: " + e.getMessage());
+        problems.add(all.get(i).path(), "cannot build a TLS context: " + e.getMessage());
       }
     }
     if (problems.size() > before) {
       return null;
     }
-    return new ServerTls(ServerNameMatcher.of(entries, entries.get(0).getValue()), policy, config.clientAuth(),
+    SslContext fallback = entries.get(routeCertificates.size()).getValue();
+    return new ServerTls(ServerNameMatcher.of(entries, fallback), policy, config.clientAuth(),
         List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString(), clientCas);
   }
 

@@ -78,6 +78,13 @@ class ExampleConfigTest {
     assertEquals(Path.of("/etc/upstream-tls/ca.crt"), up.ca());
     assertEquals(List.of("spiffe://prod.example/ns/ledger/sa/ledger"), up.verifyUris());
     assertEquals(1, up.spkiSha256().size());
+    ListenerConfig edge = c.listeners().get(3);
+    assertFalse(edge.passthrough());
+    assertEquals(List.of("api", "db.example.com"), edge.routes().stream().map(RouteConfig::name).toList());
+    assertEquals(List.of("api.example.com", "*.api.example.com"), edge.routes().get(0).serverNames());
+    assertEquals(edge.routes().get(0).serverNames(), edge.routes().get(0).certificates().get(0).serverNames());
+    assertEquals("db.internal", edge.routes().get(1).upstream().tls().serverName());
+    assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
   }
 
   @Test

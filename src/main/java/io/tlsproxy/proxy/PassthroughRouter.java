@@ -1,0 +1,117 @@
+package io.tlsproxy.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.tlsproxy.tls.HandshakeFailure;
+
+/**
+ * The front of a passthrough connection's pipeline: buffers the client's first bytes until its ClientHello is
+ * complete (bounded by {@link ClientHello#MAX_BUFFERED}), asks the connection to route on the SNI name, then
+ * passes every buffered byte on untouched and steps out of the way. Nothing here decrypts or changes a byte.
+ * Netty's own {@code AbstractSniHandler} was not used because it treats input that is not TLS, or a malformed
+ * hello, as a hello without SNI, which would send such input to the default route instead of refusing it.
+ */
+final class PassthroughRouter extends ChannelInboundHandlerAdapter {
+
+  static final String NAME = "tlsproxy-client-hello";
+
+  private final ProxyConnection connection;
+  private ByteBuf buffered;
+  private int need = 1;
+  private boolean decided;
+  private boolean refused;
+
+  PassthroughRouter(ProxyConnection connection) {
+    this.connection = connection;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (refused || decided || !(msg instanceof ByteBuf in)) {
+      if (decided && !refused) {
+        ctx.fireChannelRead(msg);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
+    connection.touch();
+    if (buffered == null) {
+      buffered = ctx.alloc().buffer(Math.min(ClientHello.MAX_BUFFERED, Math.max(512, in.readableBytes())));
+    }
+    int room = ClientHello.MAX_BUFFERED - buffered.readableBytes();
+    buffered.writeBytes(in, in.readerIndex(), Math.min(room, in.readableBytes()));
+    boolean overflow = in.readableBytes() > room;
+    in.release();
+    if (buffered.readableBytes() < need && !overflow) {
+      return;
+    }
+    ClientHello.Result r = ClientHello.parse(buffered);
+    if (!r.complete()) {
+      if (overflow || r.need() > ClientHello.MAX_BUFFERED) {
+        refuse(ClientHello.TOO_LARGE);
+      }
+      need = r.need();
+      return;
+    }
+    if (r.failure() != null) {
+      refuse(r.failure());
+      return;
+    }
+    decided = true;
+    if (connection.routePassthrough(r.serverName())) {
+      ByteBuf out = buffered;
+      buffered = null;
+      ctx.fireChannelRead(out);
+      ctx.pipeline().remove(this);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == ChannelInputShutdownEvent.INSTANCE && !decided) {
+      // The client stopped sending before its hello was complete.
+      refuse(HandshakeFailure.PEER_CLOSED);
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!decided) {
+      // A reset before the hello was complete: counted like a close.
+      refuse(HandshakeFailure.PEER_CLOSED);
+    }
+    ctx.fireExceptionCaught(cause);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (!decided) {
+      refuse(HandshakeFailure.PEER_CLOSED);
+    }
+    ctx.fireChannelInactive();
+  }
+
+  private void refuse(String reason) {
+    decided = true;
+    refused = true;
+    release();
+    connection.rejectClientHello(reason);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    release();
+  }
+
+  private void release() {
+    if (buffered != null) {
+      buffered.release();
+      buffered = null;
+    }
+  }
+}
