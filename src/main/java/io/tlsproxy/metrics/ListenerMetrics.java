@@ -19,6 +19,12 @@ public interface ListenerMetrics {
   /** {@code reason}: refused, timeout, dns or tls. */
   void upstreamConnectFailed(String endpoint, String reason);
 
+  /**
+   * A connection the listener did not take, or an accept that failed; {@code reason} is one of
+   * {@link MetricNames#MAX_CONNECTIONS}, {@link MetricNames#MAX_HANDSHAKE_RATE}, {@link MetricNames#ACCEPT_ERROR}.
+   */
+  void connectionRejected(String reason);
+
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
@@ -47,6 +53,10 @@ public interface ListenerMetrics {
 
     @Override
     public void upstreamConnectFailed(String endpoint, String reason) {
+    }
+
+    @Override
+    public void connectionRejected(String reason) {
     }
   };
 }

@@ -142,6 +142,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Timer connectionDuration;
     private final Counter toUpstream;
     private final Counter toDownstream;
+    private final Map<String, Counter> rejected = new HashMap<>();
 
     Bound(String listener) {
       this.listener = listener;
@@ -156,6 +157,12 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(tags.and(DIRECTION, TO_UPSTREAM)).register(registry);
       toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
           .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
+      // Every reason from the start, at 0: an alert on its rate then works before the first rejection.
+      for (String reason : List.of(MAX_CONNECTIONS, MAX_HANDSHAKE_RATE, ACCEPT_ERROR)) {
+        rejected.put(reason, Counter.builder(CONNECTIONS_REJECTED)
+            .description("connections refused or held back by a limit, and failed accepts, by reason")
+            .tags(tags.and(REASON, reason)).register(registry));
+      }
     }
 
     /** Registered on first use, so that a side without TLS shows no empty histogram. */
@@ -210,6 +217,11 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
       Counter.builder(UPSTREAM_CONNECT_FAILURES).description("failed upstream connection attempts")
           .tags(LISTENER, listener, ENDPOINT, endpoint, REASON, reason)
           .register(registry).increment();
+    }
+
+    @Override
+    public void connectionRejected(String reason) {
+      rejected.get(reason).increment();
     }
   }
 }

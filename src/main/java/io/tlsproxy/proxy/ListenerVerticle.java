@@ -1,5 +1,6 @@
 package io.tlsproxy.proxy;
 
+import io.netty.channel.Channel;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
@@ -10,10 +11,16 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. */
+/**
+ * One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. It is deployed as a
+ * single verticle instance, so its connect handler and all its connections run on one event loop; the
+ * {@link HandshakeRateLimiter} relies on that.
+ */
 final class ListenerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
@@ -24,6 +31,9 @@ final class ListenerVerticle extends VerticleBase {
   private final LoggingConfig.Format logFormat;
   private NetServer server;
   private NetClient client;
+  private ConnectionLimiter connections;
+  private HandshakeRateLimiter handshakes;
+  private final List<Channel> acceptedBeforeLimiter = new ArrayList<>();
 
   ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
@@ -57,17 +67,41 @@ final class ListenerVerticle extends VerticleBase {
         .setPort(cfg.listen().port())
         .setTcpNoDelay(true)
         .setReuseAddress(true));
+    if (cfg.limits().maxHandshakesPerSecond() > 0) {
+      handshakes = new HandshakeRateLimiter(cfg.name(), cfg.limits(), cfg.tls().handshakeTimeout(), metrics);
+    }
     server.connectHandler(socket -> {
-      ProxyConnection c = new ProxyConnection(runtime, ListenerRuntime.channelOf(socket));
-      tracker.add(c);
-      c.start();
+      Channel ch = ListenerRuntime.channelOf(socket);
+      if (connections == null) {
+        acceptedBeforeLimiter.add(ch); // accepted in the instant between bind and the limiter's installation
+      } else {
+        connections.count(ch);
+      }
+      Runnable start = () -> {
+        ProxyConnection c = new ProxyConnection(runtime, ch);
+        tracker.add(c);
+        c.start();
+      };
+      if (handshakes == null) {
+        start.run();
+      } else {
+        handshakes.admit(ch, start);
+      }
     });
     server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
-    return server.listen();
+    return server.listen().map(s -> {
+      connections = ConnectionLimiter.install(server, cfg.name(), cfg.limits(), metrics);
+      acceptedBeforeLimiter.forEach(connections::count);
+      acceptedBeforeLimiter.clear();
+      return s;
+    });
   }
 
   /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
   Future<Void> shutdown(java.time.Duration grace) {
+    if (handshakes != null) {
+      handshakes.stop();
+    }
     return server == null ? Future.succeededFuture()
         : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
