@@ -213,6 +213,228 @@ class LimitsTest {
     }
   }
 
+  private static String tlsListener(String name, int backendPort, String tlsExtra, String limits) {
+    return """
+          - name: %s
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}]%s}
+            upstream: {endpoints: [127.0.0.1:%d]}
+            %s
+        """.formatted(name, proxyCert.certFile(), proxyCert.keyFile(), tlsExtra, backendPort, limits);
+  }
+
+  private static SSLSocket tls(int port) throws IOException {
+    return Clients.tls(client, port, "limits.test");
+  }
+
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void handshakeFloodOverTheRateDoesNotStallAnEstablishedTransfer() throws Exception {
+    int rate = 20;
+    long size = 48L << 20;
+    try (TestServer echo = TestServer.echo();
+         ProxyProcess proxy = ProxyProcess.start(dir, "listeners:\n" + tlsListener("edge", echo.port(), "",
+             "maxHandshakesPerSecond: " + rate + "\n    overLimit: refuse"), 1);
+         SSLSocket established = tls(proxy.port("edge"))) {
+      int port = proxy.port("edge");
+      Timed alone = echoTransfer(established, size);
+      Flood flood = new Flood(port, 10 * rate);
+      Timed flooded;
+      try {
+        Await.until("the flood is being refused", WAIT, () -> flood.refused.get() >= rate);
+        flooded = echoTransfer(established, size);
+      } finally {
+        flood.stop();
+      }
+      double seconds = flood.seconds();
+      System.out.printf("handshake flood: transfer of %d MiB alone %d ms (longest stall %d ms), under a flood of "
+              + "%d attempts in %.1f s (%d completed, %d refused, %d failed to connect) %d ms (longest stall %d ms)%n",
+          size >> 20, alone.millis(), alone.maxGapMillis(), flood.attempts.get(), seconds, flood.completed.get(),
+          flood.refused.get(), flood.connectFailed.get(), flooded.millis(), flooded.maxGapMillis());
+
+      assertTrue(flood.attempts.get() / seconds >= 5 * rate, "the flood was well over the limit");
+      assertTrue(flooded.millis() <= 3 * alone.millis() + 1000,
+          "transfer under the flood took " + flooded.millis() + " ms, alone " + alone.millis() + " ms");
+      assertTrue(flooded.maxGapMillis() < 1000, "established transfer stalled for " + flooded.maxGapMillis() + " ms");
+      assertTrue(flood.completed.get() <= rate + rate * seconds * 1.2 + 2,
+          flood.completed.get() + " handshakes completed in " + seconds + " s at a limit of " + rate + "/s");
+      assertTrue(flood.refused.get() > 0);
+      Await.until("rejected counter = refusals the clients saw (" + flood.refused.get() + ")", WAIT,
+          () -> scrape(proxy).sum(REJECTED, "listener", "edge", "reason", "max_handshake_rate")
+              == flood.refused.get());
+    }
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void handshakesOverTheRateWaitForTheirTurnUpToTheHandshakeTimeout() throws Exception {
+    try (TestServer echo = TestServer.echo();
+         ProxyHarness proxy = ProxyHarness.start(dir, "listeners:\n"
+             + tlsListener("queued", echo.port(), "", "maxHandshakesPerSecond: 5")
+             + tlsListener("short", echo.port(), ", handshakeTimeout: 1s", "maxHandshakesPerSecond: 2"))) {
+      // 15 at once at 5 per second: 5 at once (the burst), then one every 200 ms: the last after about 2 s.
+      long start = System.nanoTime();
+      List<Boolean> queued = handshakeAll(proxy.port("queued"), 15);
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(15, queued.stream().filter(ok -> ok).count(), "every waiting handshake completed");
+      assertTrue(tookMillis >= 1800, "15 handshakes at 5/s took only " + tookMillis + " ms");
+      assertEquals(0, rejectedOn(proxy, "queued"));
+
+      // 12 at once at 2 per second with a 1 s handshake timeout: 2 at once, 2 more within the second, the rest
+      // would wait longer than the timeout and are closed at once.
+      List<Boolean> shortWait = handshakeAll(proxy.port("short"), 12);
+      long ok = shortWait.stream().filter(b -> b).count();
+      long refused = shortWait.size() - ok;
+      assertTrue(ok >= 2 && ok <= 5, ok + " handshakes completed");
+      Await.until("rejected counter = refusals the clients saw (" + refused + ")", WAIT,
+          () -> rejectedOn(proxy, "short") == refused);
+    }
+  }
+
+  /** Starts {@code n} TLS handshakes at once; each element says whether that one completed and relayed a byte. */
+  private List<Boolean> handshakeAll(int port, int n) throws Exception {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Boolean>> outcomes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      outcomes.add(pool.submit(() -> {
+        go.await();
+        try (SSLSocket s = Clients.tlsBeforeHandshake(client, port, "limits.test", null, null)) {
+          try {
+            s.startHandshake();
+          } catch (IOException refused) {
+            return false;
+          }
+          return probe(s);
+        }
+      }));
+    }
+    go.countDown();
+    List<Boolean> out = new ArrayList<>();
+    for (Future<Boolean> f : outcomes) {
+      out.add(f.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    }
+    return out;
+  }
+
+  private static double rejectedOn(ProxyHarness proxy, String listener) {
+    return new Scrape(proxy.metrics().scrape(null)).sum(REJECTED, "listener", listener, "reason",
+        "max_handshake_rate");
+  }
+
+  private static Scrape scrape(ProxyProcess proxy) {
+    try {
+      return Scrape.of(proxy.adminPort());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError("scrape failed", e);
+    }
+  }
+
+  record Timed(long millis, long maxGapMillis) {
+  }
+
+  /**
+   * Pushes {@code size} bytes through an echo on an established connection, writing and reading at once, and
+   * measures how long it took and the longest time between two reads.
+   */
+  private Timed echoTransfer(Socket s, long size) throws Exception {
+    long start = System.nanoTime();
+    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+      try {
+        byte[] buf = new byte[64 * 1024];
+        OutputStream out = s.getOutputStream();
+        for (long left = size; left > 0; left -= buf.length) {
+          out.write(buf, 0, (int) Math.min(buf.length, left));
+        }
+        out.flush();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }, pool);
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[64 * 1024];
+    long read = 0;
+    long last = start;
+    long maxGap = 0;
+    while (read < size) {
+      int n = in.read(buf);
+      if (n < 0) {
+        throw new AssertionError("connection ended after " + read + " of " + size + " bytes");
+      }
+      long now = System.nanoTime();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+      read += n;
+    }
+    writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    return new Timed((System.nanoTime() - start) / 1_000_000, maxGap / 1_000_000);
+  }
+
+  /**
+   * TLS clients starting handshakes at a paced total rate from a few threads, until stopped, for at most a minute
+   * and 3,000 attempts. Each attempt either completes its handshake, is refused (the proxy closed it during the
+   * handshake), or could not connect at all.
+   */
+  private final class Flood {
+    static final int THREADS = 4;
+    static final int MAX_ATTEMPTS = 3000;
+    final AtomicInteger attempts = new AtomicInteger();
+    final AtomicInteger completed = new AtomicInteger();
+    final AtomicInteger refused = new AtomicInteger();
+    final AtomicInteger connectFailed = new AtomicInteger();
+    final AtomicBoolean stop = new AtomicBoolean();
+    final long start = System.nanoTime();
+    final List<Future<?>> threads = new ArrayList<>();
+    volatile long end;
+
+    Flood(int port, int perSecond) {
+      long intervalNanos = TimeUnit.SECONDS.toNanos(1) * THREADS / perSecond;
+      long deadline = start + TimeUnit.MINUTES.toNanos(1);
+      for (int t = 0; t < THREADS; t++) {
+        threads.add(pool.submit(() -> {
+          long next = System.nanoTime();
+          while (!stop.get() && System.nanoTime() < deadline && attempts.incrementAndGet() <= MAX_ATTEMPTS) {
+            attempt(port);
+            next += intervalNanos;
+            long pause = next - System.nanoTime();
+            if (pause > 0) {
+              TimeUnit.NANOSECONDS.sleep(pause); // pacing the load, not waiting for a condition
+            }
+          }
+          return null;
+        }));
+      }
+    }
+
+    private void attempt(int port) {
+      SSLSocket s;
+      try {
+        s = Clients.tlsBeforeHandshake(client, port, "limits.test", null, null);
+      } catch (IOException e) {
+        connectFailed.incrementAndGet();
+        return;
+      }
+      try (s) {
+        s.startHandshake();
+        completed.incrementAndGet();
+      } catch (IOException e) {
+        refused.incrementAndGet();
+      }
+    }
+
+    void stop() throws Exception {
+      stop.set(true);
+      for (Future<?> f : threads) {
+        f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      }
+      end = System.nanoTime();
+      attempts.set(Math.min(attempts.get(), MAX_ATTEMPTS)); // the loop's last increment may overshoot
+    }
+
+    double seconds() {
+      return (end - start) / 1e9;
+    }
+  }
+
   private static double rejected(ProxyHarness proxy, String reason) {
     return new Scrape(proxy.metrics().scrape(null)).sum(REJECTED, "listener", "capped", "reason", reason);
   }
