@@ -1,5 +1,7 @@
 package io.tlsproxy.config;
 
+import java.util.Locale;
+
 /**
  * Overload protection of one listener.
  *
@@ -13,6 +15,13 @@ public record LimitsConfig(int maxConnections, int maxHandshakesPerSecond, OverL
 
   /** No limits: what a listener without any of the keys gets. */
   public static final LimitsConfig NONE = new LimitsConfig(0, 0, OverLimit.WAIT);
+
+  /** One line for {@code --check}, e.g. {@code maxConnections 1000, maxHandshakesPerSecond none, over a limit: wait}. */
+  public String describe() {
+    return "maxConnections " + (maxConnections == 0 ? "none" : maxConnections) + ", maxHandshakesPerSecond "
+        + (maxHandshakesPerSecond == 0 ? "none" : maxHandshakesPerSecond) + ", over a limit: "
+        + overLimit.name().toLowerCase(Locale.ROOT);
+  }
 
   /** What a connection over a limit gets. */
   public enum OverLimit {

@@ -54,6 +54,8 @@ class ExampleConfigTest {
     assertFalse(tunnel.upstream().tls().insecureSkipVerify());
     assertEquals(Duration.ofMinutes(30), tunnel.idleTimeout());
     assertEquals(Duration.ZERO, web.maxConnectionLifetime());
+    assertEquals(new LimitsConfig(10000, 2000, LimitsConfig.OverLimit.WAIT), web.limits());
+    assertEquals(LimitsConfig.NONE, tunnel.limits());
     assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
     assertEquals(Duration.ofDays(14), c.reload().warnBefore());
     assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
@@ -90,6 +92,7 @@ class ExampleConfigTest {
     assertEquals(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, a.upstream().connectTimeout());
     assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
     assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
+    assertEquals(LimitsConfig.NONE, a.limits());
   }
 
   @Test
