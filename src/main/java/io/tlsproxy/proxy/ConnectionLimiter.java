@@ -95,7 +95,10 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   /** Counts {@code ch} if it was accepted before this limiter was in place. Any thread. */
   void count(Channel ch) {
     if (!ch.hasAttr(COUNTED)) {
-      runOnAcceptor(() -> admit(ch));
+      runOnAcceptor(() -> {
+        admit(ch);
+        updateAccepting();
+      });
     }
   }
 
