@@ -1,5 +1,6 @@
 package io.tlsproxy.proxy;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -11,6 +12,7 @@ import io.tlsproxy.metrics.MetricNames;
 import io.vertx.core.Future;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.impl.NetServerImpl;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -74,7 +76,18 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     Channel channel = listeningChannel(server);
     ConnectionLimiter limiter = new ConnectionLimiter(channel, listener, limits, metrics);
     channel.pipeline().addFirst(NAME, limiter);
+    warnIfAboveOpenFileLimit(listener, limits.maxConnections());
     return limiter;
+  }
+
+  /** A relayed connection holds two descriptors; a limit the process cannot reach protects nothing. */
+  private static void warnIfAboveOpenFileLimit(String listener, int maxConnections) {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os
+        && maxConnections > 0 && 2L * maxConnections > os.getMaxFileDescriptorCount()) {
+      LOG.warning("listener=" + listener + " maxConnections=" + maxConnections + " needs about "
+          + 2L * maxConnections + " open files (client and upstream), more than this process may open ("
+          + os.getMaxFileDescriptorCount() + "); raise the limit (ulimit -n) or lower maxConnections");
+    }
   }
 
   /**

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.Ports;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
@@ -214,6 +216,15 @@ class LimitsTest {
       assertEquals(clients, served.get());
       assertTrue(backend.most.get() <= limit, "backend saw " + backend.most.get() + " connections at once");
       assertEquals(0, rejected(proxy, "max_connections"), "nothing is refused in wait mode");
+    }
+  }
+
+  @Test
+  void aLimitAboveTheOpenFileLimitIsWarnedAbout() throws Exception {
+    try (LogCapture log = new LogCapture();
+         ProxyHarness proxy = ProxyHarness.start(dir, plainListener(Ports.unused(), "maxConnections: 2000000000"))) {
+      log.await(l -> l.startsWith("WARNING listener=capped maxConnections=2000000000 needs about 4000000000 open "
+          + "files"), WAIT);
     }
   }
 
