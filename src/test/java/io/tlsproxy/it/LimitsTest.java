@@ -287,7 +287,7 @@ class LimitsTest {
     try (TestServer echo = TestServer.echo();
          ProxyHarness proxy = ProxyHarness.start(dir, "listeners:\n"
              + tlsListener("queued", echo.port(), "", "maxHandshakesPerSecond: 5")
-             + tlsListener("short", echo.port(), ", handshakeTimeout: 1s", "maxHandshakesPerSecond: 2"))) {
+             + tlsListener("short", echo.port(), ", handshakeTimeout: 2s", "maxHandshakesPerSecond: 2"))) {
       // 15 at once at 5 per second: 5 at once (the burst), then one every 200 ms: the last after about 2 s.
       long start = System.nanoTime();
       List<Boolean> queued = handshakeAll(proxy.port("queued"), 15);
@@ -296,12 +296,13 @@ class LimitsTest {
       assertTrue(tookMillis >= 1800, "15 handshakes at 5/s took only " + tookMillis + " ms");
       assertEquals(0, rejectedOn(proxy, "queued"));
 
-      // 12 at once at 2 per second with a 1 s handshake timeout: 2 at once, 2 more within the second, the rest
-      // would wait longer than the timeout and are closed at once.
-      List<Boolean> shortWait = handshakeAll(proxy.port("short"), 12);
+      // 16 at once at 2 per second with a 2 s handshake timeout: 2 at once, about 4 more within 2 s (more if the
+      // clients arrive spread out), and the rest, whose turn would be further away than the timeout, closed at once.
+      List<Boolean> shortWait = handshakeAll(proxy.port("short"), 16);
       long ok = shortWait.stream().filter(b -> b).count();
       long refused = shortWait.size() - ok;
-      assertTrue(ok >= 2 && ok <= 5, ok + " handshakes completed");
+      assertTrue(ok >= 2, ok + " handshakes completed");
+      assertTrue(refused >= 6, refused + " refused");
       Await.until("rejected counter = refusals the clients saw (" + refused + ")", WAIT,
           () -> rejectedOn(proxy, "short") == refused);
     }
