@@ -137,6 +137,10 @@ listeners; either way with the keys the pod depends on set from the chart's valu
 {{- range .Values.listeners }}
 {{- $l := dict "name" .name "listen" (printf "0.0.0.0:%d" (int .port)) }}
 {{- if hasKey . "idleTimeout" }}{{ $_ := set $l "idleTimeout" .idleTimeout }}{{ end }}
+{{- $listener := . }}
+{{- range $key := list "maxConnections" "maxHandshakesPerSecond" "overLimit" }}
+{{- if hasKey $listener $key }}{{ $_ := set $l $key (index $listener $key) }}{{ end }}
+{{- end }}
 {{- if .tls }}
 {{- $dir := include "tlsproxy.certDir" (include "tlsproxy.listenerSecret" (dict "listener" . "root" $root)) }}
 {{- $tls := omit .tls "secretName" "clientCaSecretName" }}

@@ -1,6 +1,7 @@
 package io.tlsproxy;
 
 import io.tlsproxy.config.Durations;
+import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.proxy.ListenerSetup;
@@ -26,6 +27,9 @@ final class CheckReport {
       b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
           .append(s.serverTls() != null ? " (TLS)" : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
           .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
+      if (!c.limits().equals(LimitsConfig.NONE)) {
+        b.append("  limits: ").append(c.limits().describe()).append('\n');
+      }
       ServerTls st = s.serverTls();
       if (st != null) {
         policy(b, "  downstream", st.policy());

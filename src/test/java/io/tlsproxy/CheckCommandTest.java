@@ -113,7 +113,7 @@ class CheckCommandTest {
             "listeners[0].upstream.healthCheck.timeout: 1s is not shorter than interval 1s; a check must end before "
                 + "the next one starts"),
         Arguments.of("zero unhealthyThreshold", healthCheck("unhealthyThreshold: 0"),
-            "listeners[0].upstream.healthCheck.unhealthyThreshold: must be at least 1, got 0"),
+            "listeners[0].upstream.healthCheck.unhealthyThreshold: 0 is out of range; give a whole number from 1 to 2147483647"),
         Arguments.of("healthyThreshold not a number", healthCheck("healthyThreshold: two"),
             "listeners[0].upstream.healthCheck.healthyThreshold: expected a whole number, got 'two'"),
         Arguments.of("zero health check interval", healthCheck("interval: 0"),

@@ -107,25 +107,6 @@ final class ConfigNode {
     };
   }
 
-  /** A whole number of at least {@code min}. */
-  int integer(String key, int fallback, int min) {
-    String s = string(key, null);
-    if (s == null) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(s.trim());
-      if (n < min) {
-        problem(key, "must be at least " + min + ", got " + n);
-        return fallback;
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      problem(key, "expected a whole number, got '" + s + "'");
-      return fallback;
-    }
-  }
-
   Duration duration(String key, Duration fallback) {
     String s = string(key, null);
     if (s == null) {
@@ -137,6 +118,26 @@ final class ConfigNode {
       problem(key, e.getMessage());
       return fallback;
     }
+  }
+
+  /** A whole number of at least {@code min}; {@code fallback} when the key is absent. */
+  int integer(String key, int min, int fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    long v;
+    try {
+      v = Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      problem(key, "expected a whole number, got '" + s + "'");
+      return fallback;
+    }
+    if (v < min || v > Integer.MAX_VALUE) {
+      problem(key, v + " is out of range; give a whole number from " + min + " to " + Integer.MAX_VALUE);
+      return fallback;
+    }
+    return (int) v;
   }
 
   HostPort hostPort(String key, HostPort fallback) {

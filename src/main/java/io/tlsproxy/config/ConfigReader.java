@@ -77,7 +77,7 @@ public final class ConfigReader {
 
   private ListenerConfig listener(ConfigNode n) {
     n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime", "proxyProtocol",
-        "passthrough", "routes");
+        "passthrough", "routes", "maxConnections", "maxHandshakesPerSecond", "overLimit");
     String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
     if (name != null && !NAME.matcher(name).matches()) {
       n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
@@ -98,7 +98,33 @@ public final class ConfigReader {
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
     return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
         offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF),
-        passthrough, List.copyOf(routes));
+        passthrough, List.copyOf(routes), limits(n, tls != null));
+  }
+
+  /** The listener-level limit keys; absent keys mean no limit. */
+  private static LimitsConfig limits(ConfigNode n, boolean terminatesTls) {
+    int maxConnections = limit(n, "maxConnections");
+    int maxHandshakes = limit(n, "maxHandshakesPerSecond");
+    if (n.has("maxHandshakesPerSecond") && !terminatesTls) {
+      n.problem("maxHandshakesPerSecond", "only applies to a listener that terminates TLS (with tls:); remove it "
+          + "or limit connections with maxConnections");
+    }
+    LimitsConfig.OverLimit overLimit = n.enumValue("overLimit", LimitsConfig.OverLimit.class,
+        LimitsConfig.NONE.overLimit());
+    if (n.has("overLimit") && !n.has("maxConnections") && !n.has("maxHandshakesPerSecond")) {
+      n.problem("overLimit", "has no effect without maxConnections or maxHandshakesPerSecond; set a limit or "
+          + "remove it");
+    }
+    return new LimitsConfig(maxConnections, maxHandshakes, overLimit);
+  }
+
+  /** A limit of at least 1, or 0 (no limit) when the key is absent or wrong (then reported). */
+  private static int limit(ConfigNode n, String key) {
+    int v = n.integer(key, 0, -1);
+    if (v == 0) {
+      n.problem(key, "0 would let nothing through; leave the key out for no limit");
+    }
+    return Math.max(v, 0);
   }
 
   private ServerTlsConfig serverTls(ConfigNode n) {
@@ -218,8 +244,8 @@ public final class ConfigReader {
           + "; a check must end before the next one starts: lower timeout or raise interval");
     }
     return new HealthCheckConfig(interval, timeout,
-        n.integer("unhealthyThreshold", HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD, 1),
-        n.integer("healthyThreshold", HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD, 1),
+        n.integer("unhealthyThreshold", 1, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD),
+        n.integer("healthyThreshold", 1, HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD),
         n.bool("requiredForReady", false));
   }
 

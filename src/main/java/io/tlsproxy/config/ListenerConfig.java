@@ -17,10 +17,11 @@ import java.util.List;
  * @param passthrough           route on the SNI name of the client's ClientHello and forward its TLS untouched;
  *                              {@code tls} is then null
  * @param routes                matched on the client's SNI name in order, first match wins; empty for none
+ * @param limits                connection and handshake-rate limits; {@link LimitsConfig#NONE} when none is set
  */
 public record ListenerConfig(String name, HostPort listen, ServerTlsConfig tls, UpstreamConfig upstream,
                              Duration idleTimeout, Duration maxConnectionLifetime, ProxyProtocolMode proxyProtocol,
-                             boolean passthrough, List<RouteConfig> routes) {
+                             boolean passthrough, List<RouteConfig> routes, LimitsConfig limits) {
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
   /** How long a plaintext listener waits for a PROXY header; TLS listeners wait their handshake timeout. */
   public static final Duration DEFAULT_PROXY_PROTOCOL_TIMEOUT = Duration.ofSeconds(5);

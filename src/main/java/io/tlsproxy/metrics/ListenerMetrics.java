@@ -29,15 +29,14 @@ public interface ListenerMetrics {
   void upstreamResolveFailed(String endpoint);
 
   /** A connection was given to {@code route}: a route's name, or {@code default} for the listener's upstream. */
-  default void routed(String route) {
-  }
+  void routed(String route);
 
   /**
-   * A connection was closed before anything was forwarded, for {@code reason} (in passthrough mode: what was
-   * wrong with its ClientHello, or {@code unknown_server_name}).
+   * A connection closed before anything was forwarded, or an accept that failed: a limit's
+   * {@link MetricNames#MAX_CONNECTIONS}, {@link MetricNames#MAX_HANDSHAKE_RATE}, {@link MetricNames#ACCEPT_ERROR},
+   * or in passthrough mode what was wrong with the ClientHello (or {@code unknown_server_name}).
    */
-  default void connectionRejected(String reason) {
-  }
+  void connectionRejected(String reason);
 
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
@@ -79,6 +78,14 @@ public interface ListenerMetrics {
 
     @Override
     public void upstreamResolveFailed(String endpoint) {
+    }
+
+    @Override
+    public void routed(String route) {
+    }
+
+    @Override
+    public void connectionRejected(String reason) {
     }
   };
 }

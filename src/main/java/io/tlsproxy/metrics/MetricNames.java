@@ -12,6 +12,7 @@ public final class MetricNames {
   public static final String CERTIFICATE_EXPIRY = "tlsproxy.tls.certificate.expiry.timestamp";
   public static final String CONNECTIONS = "tlsproxy.connections";
   public static final String CONNECTIONS_ACTIVE = "tlsproxy.connections.active";
+  public static final String CONNECTIONS_REJECTED = "tlsproxy.connections.rejected";
   public static final String CONNECTION_DURATION = "tlsproxy.connection.duration";
   public static final String BYTES = "tlsproxy.bytes";
   public static final String UPSTREAM_CONNECT_FAILURES = "tlsproxy.upstream.connect.failures";
@@ -21,7 +22,6 @@ public final class MetricNames {
   public static final String RELOADS = "tlsproxy.tls.reloads";
   public static final String PROXY_PROTOCOL_ERRORS = "tlsproxy.proxy.protocol.errors";
   public static final String ROUTE_CONNECTIONS = "tlsproxy.route.connections";
-  public static final String CONNECTIONS_REJECTED = "tlsproxy.connections.rejected";
 
   public static final String LISTENER = "listener";
   public static final String SIDE = "side";
@@ -42,6 +42,11 @@ public final class MetricNames {
   public static final String UPSTREAM = "upstream";
   public static final String TO_UPSTREAM = "to_upstream";
   public static final String TO_DOWNSTREAM = "to_downstream";
+
+  /** Reasons of {@link #CONNECTIONS_REJECTED}. */
+  public static final String MAX_CONNECTIONS = "max_connections";
+  public static final String MAX_HANDSHAKE_RATE = "max_handshake_rate";
+  public static final String ACCEPT_ERROR = "accept_error";
 
   private MetricNames() {
   }

@@ -143,6 +143,8 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Counter toUpstream;
     private final Counter toDownstream;
     private final Map<String, AtomicInteger> endpointsUp = new ConcurrentHashMap<>();
+    private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+    private final Map<String, Counter> routes = new ConcurrentHashMap<>();
 
     Bound(String listener) {
       this.listener = listener;
@@ -157,6 +159,10 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(tags.and(DIRECTION, TO_UPSTREAM)).register(registry);
       toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
           .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
+      // Every reason from the start, at 0: an alert on its rate then works before the first rejection.
+      for (String reason : List.of(MAX_CONNECTIONS, MAX_HANDSHAKE_RATE, ACCEPT_ERROR)) {
+        rejectedCounter(reason);
+      }
     }
 
     /** Registered on first use, so that a side without TLS shows no empty histogram. */
@@ -208,14 +214,20 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
 
     @Override
     public void routed(String route) {
-      Counter.builder(ROUTE_CONNECTIONS).description("connections given to a route, by route")
-          .tags(LISTENER, listener, ROUTE, route).register(registry).increment();
+      routes.computeIfAbsent(route, r -> Counter.builder(ROUTE_CONNECTIONS)
+          .description("connections given to a route, by route")
+          .tags(LISTENER, listener, ROUTE, r).register(registry)).increment();
     }
 
     @Override
     public void connectionRejected(String reason) {
-      Counter.builder(CONNECTIONS_REJECTED).description("connections closed before forwarding, by reason")
-          .tags(LISTENER, listener, REASON, reason).register(registry).increment();
+      rejectedCounter(reason).increment();
+    }
+
+    private Counter rejectedCounter(String reason) {
+      return rejected.computeIfAbsent(reason, r -> Counter.builder(CONNECTIONS_REJECTED)
+          .description("connections closed before anything was forwarded, and failed accepts, by reason")
+          .tags(LISTENER, listener, REASON, r).register(registry));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.tlsproxy.proxy;
 
+import io.netty.channel.Channel;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
@@ -18,7 +19,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. */
+/**
+ * One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. It is deployed as a
+ * single verticle instance, so its connect handler and all its connections run on one event loop; the
+ * {@link HandshakeRateLimiter} relies on that.
+ */
 final class ListenerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
@@ -30,6 +35,9 @@ final class ListenerVerticle extends VerticleBase {
   private NetServer server;
   private NetClient client;
   private final Map<Route, UpstreamPool> pools = new ConcurrentHashMap<>();
+  private ConnectionLimiter connections;
+  private HandshakeRateLimiter handshakes;
+  private final List<Channel> acceptedBeforeLimiter = new ArrayList<>();
 
   ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
@@ -69,14 +77,35 @@ final class ListenerVerticle extends VerticleBase {
         .setPort(cfg.listen().port())
         .setTcpNoDelay(true)
         .setReuseAddress(true));
+    if (cfg.limits().maxHandshakesPerSecond() > 0) {
+      handshakes = new HandshakeRateLimiter(cfg.name(), cfg.limits(), cfg.tls().handshakeTimeout(), metrics);
+    }
     server.connectHandler(socket -> {
-      ProxyConnection c = new ProxyConnection(runtime, ListenerRuntime.channelOf(socket));
-      tracker.add(c);
-      c.start();
+      Channel ch = ListenerRuntime.channelOf(socket);
+      if (connections == null) {
+        acceptedBeforeLimiter.add(ch); // accepted in the instant between bind and the limiter's installation
+      } else {
+        connections.count(ch);
+      }
+      Runnable start = () -> {
+        ProxyConnection c = new ProxyConnection(runtime, ch);
+        tracker.add(c);
+        c.start();
+      };
+      if (handshakes == null) {
+        start.run();
+      } else {
+        handshakes.admit(ch, start);
+      }
     });
     server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
     // Names are resolved before the port opens, so that the first connections go to resolved addresses.
-    return Future.all(resolved).compose(x -> server.listen());
+    return Future.all(resolved).compose(x -> server.listen()).map(s -> {
+      connections = ConnectionLimiter.install(server, cfg.name(), cfg.limits(), metrics);
+      acceptedBeforeLimiter.forEach(connections::count);
+      acceptedBeforeLimiter.clear();
+      return s;
+    });
   }
 
   /** The pools of this listener's routes (empty before start). */
@@ -86,6 +115,9 @@ final class ListenerVerticle extends VerticleBase {
 
   /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
   Future<Void> shutdown(java.time.Duration grace) {
+    if (handshakes != null) {
+      handshakes.stop();
+    }
     return server == null ? Future.succeededFuture()
         : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }

@@ -442,6 +442,17 @@ class HelmChartTest {
   }
 
   @Test
+  void structuredListenersCarryTheirLimits() {
+    Map<?, ?> config = new Yaml().load(config(render(CHART.resolve("ci/gateway-values.yaml"))));
+    Map<?, ?> web = (Map<?, ?>) ((List<?>) config.get("listeners")).get(0);
+    assertEquals(10000, web.get("maxConnections"));
+    assertEquals(500, web.get("maxHandshakesPerSecond"));
+    assertEquals("wait", web.get("overLimit"));
+    Map<?, ?> tunnel = (Map<?, ?>) ((List<?>) config.get("listeners")).get(1);
+    assertFalse(tunnel.containsKey("maxConnections"), "no limit unless one is set: " + tunnel);
+  }
+
+  @Test
   void scrapeAnnotationsServiceMonitorAndDashboard() {
     Rendered r = render(CHART.resolve("ci/servicemonitor-values.yaml"));
     Map<String, String> annotations = r.one("Deployment", Deployment.class).getSpec().getTemplate().getMetadata()

@@ -62,6 +62,8 @@ class ExampleConfigTest {
     assertEquals(ListenerConfig.ProxyProtocolMode.OFF, web.proxyProtocol());
     assertEquals(UpstreamConfig.ProxyProtocolVersion.V2, tunnel.upstream().proxyProtocol());
     assertEquals(UpstreamConfig.ProxyProtocolVersion.OFF, web.upstream().proxyProtocol());
+    assertEquals(new LimitsConfig(10000, 2000, LimitsConfig.OverLimit.WAIT), web.limits());
+    assertEquals(LimitsConfig.NONE, tunnel.limits());
     assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
     assertEquals(Duration.ofDays(14), c.reload().warnBefore());
     assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
@@ -109,6 +111,7 @@ class ExampleConfigTest {
     assertNull(a.upstream().healthCheck());
     assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
     assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
+    assertEquals(LimitsConfig.NONE, a.limits());
   }
 
   @Test
