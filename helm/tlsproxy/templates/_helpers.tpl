@@ -138,7 +138,7 @@ listeners; either way with the keys the pod depends on set from the chart's valu
 {{- $l := dict "name" .name "listen" (printf "0.0.0.0:%d" (int .port)) }}
 {{- if hasKey . "idleTimeout" }}{{ $_ := set $l "idleTimeout" .idleTimeout }}{{ end }}
 {{- $listener := . }}
-{{- range $key := list "maxConnections" "maxHandshakesPerSecond" "overLimit" }}
+{{- range $key := list "maxConnections" "maxHandshakesPerSecond" "overLimit" "proxyProtocol" }}
 {{- if hasKey $listener $key }}{{ $_ := set $l $key (index $listener $key) }}{{ end }}
 {{- end }}
 {{- if .tls }}

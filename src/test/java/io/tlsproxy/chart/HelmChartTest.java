@@ -442,7 +442,7 @@ class HelmChartTest {
   }
 
   @Test
-  void structuredListenersCarryTheirLimits() {
+  void structuredListenersCarryTheirLimitsAndProxyProtocol() {
     Map<?, ?> config = new Yaml().load(config(render(CHART.resolve("ci/gateway-values.yaml"))));
     Map<?, ?> web = (Map<?, ?>) ((List<?>) config.get("listeners")).get(0);
     assertEquals(10000, web.get("maxConnections"));
@@ -450,6 +450,8 @@ class HelmChartTest {
     assertEquals("wait", web.get("overLimit"));
     Map<?, ?> tunnel = (Map<?, ?>) ((List<?>) config.get("listeners")).get(1);
     assertFalse(tunnel.containsKey("maxConnections"), "no limit unless one is set: " + tunnel);
+    assertEquals("accept", web.get("proxyProtocol"));
+    assertEquals("v2", ((Map<?, ?>) tunnel.get("upstream")).get("proxyProtocol"));
   }
 
   @Test
