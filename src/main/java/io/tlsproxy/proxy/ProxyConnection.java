@@ -124,8 +124,9 @@ final class ProxyConnection {
       long took = System.nanoTime() - startNanos;
       SSLSession session = TlsSessions.of(down);
       metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(session, startNanos), took);
-      log.downstreamTls(TlsSessions.describe(session), TlsSessions.peerSubject(session), took);
+          TlsSessions.resumed(down, session, startNanos), took);
+      log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(down), TlsSessions.peerSubject(session),
+          took);
       downLeg.setReading(false);
       dial();
     } else if (failure != null) {
@@ -137,8 +138,8 @@ final class ProxyConnection {
       long took = System.nanoTime() - upHandshakeStart;
       SSLSession session = TlsSessions.of(up);
       metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(session, upHandshakeStart), took);
-      log.upstreamTls(TlsSessions.describe(session), took);
+          TlsSessions.resumed(up, session, upHandshakeStart), took);
+      log.upstreamTls(TlsSessions.describe(session), TlsSessions.group(up), took);
       startRelay();
     }
   }

@@ -43,10 +43,18 @@ public final class PolicyResolver {
 
   static final List<String> DEFAULT_GROUPS = List.of("x25519", "secp256r1", "secp384r1");
 
+  /**
+   * The post-quantum hybrid (ML-KEM-768 with X25519, draft-ietf-tls-ecdhe-mlkem) that leads Mozilla's list since
+   * guideline 5.8; offered first by default where the engine has it (BoringSSL does, the JDK 17 engine does not).
+   * A client that does not offer it still gets X25519 or a NIST curve; one that sent only an X25519 key share
+   * costs no extra round trip, as the server picks from the shares it got when it can.
+   */
+  static final String HYBRID_GROUP = "x25519mlkem768";
+
   private static final List<String> KNOWN_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1");
 
   private static final Map<String, String> GROUP_ALIASES = Map.ofEntries(
-      Map.entry("x25519", "x25519"), Map.entry("x448", "x448"),
+      Map.entry("x25519", "x25519"), Map.entry("x448", "x448"), Map.entry(HYBRID_GROUP, HYBRID_GROUP),
       Map.entry("secp256r1", "secp256r1"), Map.entry("prime256v1", "secp256r1"), Map.entry("p-256", "secp256r1"),
       Map.entry("secp384r1", "secp384r1"), Map.entry("p-384", "secp384r1"),
       Map.entry("secp521r1", "secp521r1"), Map.entry("p-521", "secp521r1"),
@@ -55,7 +63,7 @@ public final class PolicyResolver {
       Map.entry("ffdhe8192", "ffdhe8192"));
 
   /** The group names BoringSSL knows, by JDK name; the JDK-only finite-field groups are absent. */
-  private static final Map<String, String> OPENSSL_GROUPS = Map.of(
+  private static final Map<String, String> OPENSSL_GROUPS = Map.of(HYBRID_GROUP, "X25519MLKEM768",
       "x25519", "X25519", "secp256r1", "P-256", "secp384r1", "P-384", "secp521r1", "P-521");
 
   private final Set<String> supportedSuites;
@@ -214,18 +222,21 @@ public final class PolicyResolver {
           + TLS13_SUITES + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)");
     }
 
-    List<String> groups = DEFAULT_GROUPS;
+    List<String> groups = openssl ? concat(List.of(HYBRID_GROUP), DEFAULT_GROUPS) : DEFAULT_GROUPS;
     if (!config.namedGroups().isEmpty()) {
       Set<String> chosen = new LinkedHashSet<>();
       for (int i = 0; i < config.namedGroups().size(); i++) {
         String g = GROUP_ALIASES.get(config.namedGroups().get(i).trim().toLowerCase(Locale.ROOT));
         if (g != null && openssl && !OPENSSL_GROUPS.containsKey(g)) {
           problems.add(path + ".namedGroups[" + i + "]", "group '" + config.namedGroups().get(i)
-              + "' is not supported by the OpenSSL engine; use X25519, secp256r1, secp384r1 or secp521r1, or "
-              + "engine: jdk");
+              + "' is not supported by the OpenSSL engine; use X25519MLKEM768, X25519, secp256r1, secp384r1 or "
+              + "secp521r1, or engine: jdk");
+        } else if (g != null && !openssl && g.equals(HYBRID_GROUP)) {
+          problems.add(path + ".namedGroups[" + i + "]", "group '" + config.namedGroups().get(i)
+              + "' needs engine: openssl (the JDK engine on Java 17 has no ML-KEM)");
         } else if (g == null) {
           problems.add(path + ".namedGroups[" + i + "]", "unknown group '" + config.namedGroups().get(i)
-              + "'; use X25519, secp256r1, secp384r1, secp521r1, X448 or ffdhe2048..8192");
+              + "'; use X25519MLKEM768 (openssl), X25519, secp256r1, secp384r1, secp521r1, X448 or ffdhe2048..8192");
         } else {
           chosen.add(g);
         }
@@ -245,12 +256,12 @@ public final class PolicyResolver {
         List.copyOf(notes));
   }
 
-  /** The JDK name of a named group written in any usual spelling, or null when it is unknown. */
   /** The BoringSSL name of a JDK group name, or null when BoringSSL lacks it. */
   static String opensslGroup(String jdkName) {
     return OPENSSL_GROUPS.get(jdkName);
   }
 
+  /** The JDK name of a named group written in any usual spelling, or null when it is unknown. */
   public static String canonicalGroup(String name) {
     return GROUP_ALIASES.get(name.trim().toLowerCase(Locale.ROOT));
   }

@@ -13,21 +13,31 @@ import java.util.List;
 public final class ServerTls {
 
   /** Everything a reload replaces, swapped in one step so that a handshake never sees half of a reload. */
-  private record State(ServerNameMatcher<SslContext> contexts, List<KeyMaterial> certificates,
-                       List<X509Certificate> clientCas) {
+  private record State(ServerNameMatcher<SslContext> contexts, List<SslContext> all,
+                       List<KeyMaterial> certificates, List<X509Certificate> clientCas) {
   }
 
   private final TlsPolicy policy;
   private final ClientAuth clientAuth;
   private final String trustSource;
+  private final TicketKeys ticketKeys = new TicketKeys();
   private volatile State state;
 
-  ServerTls(ServerNameMatcher<SslContext> contexts, TlsPolicy policy, ClientAuth clientAuth,
+  ServerTls(ServerNameMatcher<SslContext> contexts, List<SslContext> all, TlsPolicy policy, ClientAuth clientAuth,
             List<KeyMaterial> certificates, String trustSource, List<X509Certificate> clientCas) {
     this.policy = policy;
     this.clientAuth = clientAuth;
     this.trustSource = trustSource;
-    this.state = new State(contexts, List.copyOf(certificates), List.copyOf(clientCas));
+    this.state = new State(contexts, List.copyOf(all), List.copyOf(certificates), List.copyOf(clientCas));
+    ticketKeys.applyTo(all);
+  }
+
+  /**
+   * Starts encrypting session tickets with a new key; tickets under the key before it still resume, older
+   * ones do not. Only the OpenSSL engine takes these keys (see {@link TicketKeys}).
+   */
+  public void rotateTicketKeys() {
+    ticketKeys.rotate();
   }
 
   /**
@@ -35,6 +45,8 @@ public final class ServerTls {
    * keep what they started with. The policy is configuration and does not change.
    */
   public void replaceWith(ServerTls newer) {
+    // The new contexts take this listener's ticket keys, so tickets issued before the reload still resume.
+    ticketKeys.applyTo(newer.state.all());
     this.state = newer.state;
   }
 
