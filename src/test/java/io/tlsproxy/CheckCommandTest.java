@@ -305,10 +305,11 @@ class CheckCommandTest {
         listeners:
           - name: web
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}], clientAuth: optional, clientCa: %s, alpn: [http/1.1]}
+            tls: {certificates: [{cert: %s, key: %s}], clientAuth: optional, clientCa: %s, alpn: [http/1.1],
+                  engine: jdk}
             upstream:
               endpoints: [127.0.0.1:8080]
-              tls: {serverName: api.internal, ca: %s, policy: modern}
+              tls: {serverName: api.internal, ca: %s, policy: modern, engine: jdk}
         """.formatted(server.certFile(), server.keyFile(), ca.certFile(), ca.certFile()));
     assertEquals(Main.EXIT_OK, r.code(), r.err());
     String out = r.out();

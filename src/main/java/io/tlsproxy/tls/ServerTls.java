@@ -13,14 +13,13 @@ import java.util.List;
 public final class ServerTls {
 
   /** Everything a reload replaces, swapped in one step so that a handshake never sees half of a reload. */
-  private record State(ServerNameMatcher<SslContext> contexts, List<SslContext> all,
+  private record State(ServerNameMatcher<SslContext> contexts, TicketKeys ticketKeys,
                        List<KeyMaterial> certificates, List<X509Certificate> clientCas) {
   }
 
   private final TlsPolicy policy;
   private final ClientAuth clientAuth;
   private final String trustSource;
-  private final TicketKeys ticketKeys = new TicketKeys();
   private volatile State state;
 
   ServerTls(ServerNameMatcher<SslContext> contexts, List<SslContext> all, TlsPolicy policy, ClientAuth clientAuth,
@@ -28,8 +27,7 @@ public final class ServerTls {
     this.policy = policy;
     this.clientAuth = clientAuth;
     this.trustSource = trustSource;
-    this.state = new State(contexts, List.copyOf(all), List.copyOf(certificates), List.copyOf(clientCas));
-    ticketKeys.applyTo(all);
+    this.state = new State(contexts, new TicketKeys(all), List.copyOf(certificates), List.copyOf(clientCas));
   }
 
   /**
@@ -37,7 +35,7 @@ public final class ServerTls {
    * ones do not. Only the OpenSSL engine takes these keys (see {@link TicketKeys}).
    */
   public void rotateTicketKeys() {
-    ticketKeys.rotate();
+    state.ticketKeys().rotate();
   }
 
   /**
@@ -45,8 +43,7 @@ public final class ServerTls {
    * keep what they started with. The policy is configuration and does not change.
    */
   public void replaceWith(ServerTls newer) {
-    // The new contexts take this listener's ticket keys, so tickets issued before the reload still resume.
-    ticketKeys.applyTo(newer.state.all());
+    // With new ticket keys: a session from before the reload must not resume past a new client CA or CRL.
     this.state = newer.state;
   }
 

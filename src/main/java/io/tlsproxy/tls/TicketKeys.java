@@ -17,12 +17,15 @@ final class TicketKeys {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private final List<SslContext> contexts;
   private OpenSslSessionTicketKey current = newKey();
   private OpenSslSessionTicketKey previous;
-  private List<SslContext> contexts = List.of();
 
-  /** Makes {@code contexts} (a reload's new ones included) use these keys from now on. */
-  synchronized void applyTo(List<SslContext> contexts) {
+  /**
+   * Fresh keys for {@code contexts}. A certificate reload builds new contexts with new keys on purpose: a session
+   * from before it must not resume past a new client CA or a CRL that now revokes its client.
+   */
+  TicketKeys(List<SslContext> contexts) {
     this.contexts = List.copyOf(contexts);
     apply();
   }
