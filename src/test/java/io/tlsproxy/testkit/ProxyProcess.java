@@ -1,5 +1,6 @@
 package io.tlsproxy.testkit;
 
+import io.tlsproxy.tls.PolicyResolver;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -43,7 +44,9 @@ public final class ProxyProcess implements AutoCloseable {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    // The default engine the tests run under (the OpenSSL run sets it) goes to the child process too.
     ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx64m", "-XX:MaxDirectMemorySize=64m",
+        "-Dtlsproxy.defaultEngine=" + PolicyResolver.defaultEngine(),
         "-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config", file.toString());
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     ProxyProcess p = new ProxyProcess(pb.start());
