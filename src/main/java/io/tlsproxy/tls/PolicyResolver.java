@@ -73,9 +73,11 @@ public final class PolicyResolver {
 
   /**
    * The engine of sections that name none: the system property {@code tlsproxy.defaultEngine} (for tests and
-   * troubleshooting), else the JDK's. OpenSSL is not the default yet: Netty's OpenSSL engine closes both
-   * directions when the peer sends close_notify, which breaks TLS 1.3 half-close (a client that ends its
-   * request with close_notify and waits for the reply gets none).
+   * troubleshooting), else the JDK's. OpenSSL is not the default: when the peer's close_notify arrives, Netty's
+   * OpenSSL engine sends its own and refuses further writes (ReferenceCountedOpenSslEngine#closeAll calls
+   * closeOutbound, i.e. SSL_shutdown), so a TLS 1.3 client that ends its request with close_notify and waits
+   * for the reply (RFC 8446 section 6.1) would get a silently truncated one. BoringSSL would allow the write;
+   * the engine offers no way to keep it from shutting down. See docs/performance.md.
    */
   public static String defaultEngine() {
     return System.getProperty("tlsproxy.defaultEngine", TlsPolicy.JDK);
@@ -133,8 +135,9 @@ public final class PolicyResolver {
     }
     boolean openssl = engine.equals(TlsPolicy.OPENSSL);
     if (openssl) {
-      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (no TLS "
-          + "half-close); an ALPN mismatch does not fail the handshake");
+      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (a peer "
+          + "that half-closes TLS gets no more data); an ALPN mismatch does not fail the handshake; TLS 1.3 suites "
+          + "follow the client's order");
     }
     String profile = config.profile().trim().toLowerCase(Locale.ROOT);
     List<String> protocols;
