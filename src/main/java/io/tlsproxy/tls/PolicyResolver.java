@@ -46,8 +46,7 @@ public final class PolicyResolver {
   /**
    * The post-quantum hybrid (ML-KEM-768 with X25519, draft-ietf-tls-ecdhe-mlkem) that leads Mozilla's list since
    * guideline 5.8; offered first by default where the engine has it (BoringSSL does, the JDK 17 engine does not).
-   * A client that does not offer it still gets X25519 or a NIST curve; one that sent only an X25519 key share
-   * costs no extra round trip, as the server picks from the shares it got when it can.
+   * A client that does not list it gets X25519 or a NIST curve as before.
    */
   static final String HYBRID_GROUP = "x25519mlkem768";
 
