@@ -60,6 +60,7 @@ public final class Startup {
     plan.warnings().forEach(log::warning);
     CertificateReloader reloader = new CertificateReloader(vertx, plan, metrics, Clock.systemUTC());
     reloader.start();
+    rotateTicketKeys(vertx, plan.listeners(), log);
     return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging().format())
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
@@ -85,6 +86,18 @@ public final class Startup {
           + (passthrough ? " (client's TLS)" : r.clientTls() != null ? " (TLS)" : " (plaintext)"));
     }
     return String.join(", ", out);
+  }
+
+  /** Each OpenSSL listener gets a new session ticket key on its own schedule (JDK listeners rotate their own). */
+  private static void rotateTicketKeys(Vertx vertx, List<ListenerSetup> listeners, Logger log) {
+    for (ListenerSetup s : listeners) {
+      if (s.serverTls() != null && s.serverTls().policy().openssl()) {
+        vertx.setPeriodic(s.config().tls().sessionTicketKeyRotation().toMillis(), id -> {
+          s.serverTls().rotateTicketKeys();
+          log.info("listener " + s.name() + ": session ticket key rotated; the previous key still resumes");
+        });
+      }
+    }
   }
 
   public static Plan prepare(ProxyConfig config, Clock clock) {

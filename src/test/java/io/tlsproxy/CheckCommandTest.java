@@ -174,6 +174,10 @@ class CheckCommandTest {
             tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
                 + "}], engine: openssl, namedGroups: [ffdhe2048]}"),
             "listeners[0].tls.namedGroups[0]: group 'ffdhe2048' is not supported by the OpenSSL engine"),
+        Arguments.of("ticket key rotation beyond a day",
+            tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+                + "}], sessionTicketKeyRotation: 2d}"),
+            "listeners[0].tls.sessionTicketKeyRotation: must be between 1s and 24h"),
         Arguments.of("unknown named group",
             tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
                 + "}], namedGroups: [brainpool]}"),
@@ -321,10 +325,11 @@ class CheckCommandTest {
         listeners:
           - name: web
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}], clientAuth: optional, clientCa: %s, alpn: [http/1.1]}
+            tls: {certificates: [{cert: %s, key: %s}], clientAuth: optional, clientCa: %s, alpn: [http/1.1],
+                  engine: jdk}
             upstream:
               endpoints: [127.0.0.1:8080]
-              tls: {serverName: api.internal, ca: %s, policy: modern}
+              tls: {serverName: api.internal, ca: %s, policy: modern, engine: jdk}
         """.formatted(server.certFile(), server.keyFile(), ca.certFile(), ca.certFile()));
     assertEquals(Main.EXIT_OK, r.code(), r.err());
     String out = r.out();
@@ -420,6 +425,32 @@ class CheckCommandTest {
     assertTrue(r.out().contains("client allow-list: commonNames [billing], dnsNames [], uris [spiffe://prod/ns/*], "
         + "spkiSha256 0 pin(s)"), r.out());
     assertTrue(r.out().contains("client revocation list: " + crl), r.out());
+  }
+
+  @Test
+  void checkSaysWhatTheOpensslEngineCannotHonour() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: web
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %s, key: %s}], engine: openssl, alpn: [h2],
+                  cipherSuites: [TLS_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]}
+            upstream: {endpoints: [127.0.0.1:8080]}
+        """.formatted(server.certFile(), server.keyFile()));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: listeners[0].tls.cipherSuites: the OpenSSL engine cannot restrict TLS "
+        + "1.3 suites"), r.out());
+    assertTrue(r.out().contains("an ALPN mismatch does not fail the handshake"), r.out());
+    assertTrue(r.out().contains("named groups: x25519mlkem768, x25519, secp256r1, secp384r1"), r.out());
+  }
+
+  @Test
+  void hybridGroupNeedsTheOpensslEngine() throws Exception {
+    Result r = check(tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+        + "}], engine: jdk, namedGroups: [X25519MLKEM768]}"));
+    assertEquals(Main.EXIT_USAGE, r.code(), r.out());
+    assertTrue(r.err().contains("listeners[0].tls.namedGroups[0]: group 'X25519MLKEM768' needs engine: openssl"),
+        r.err());
   }
 
   @Test

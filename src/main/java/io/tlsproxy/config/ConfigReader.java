@@ -129,7 +129,8 @@ public final class ConfigReader {
 
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
-        "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir");
+        "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir",
+        "sessionTicketKeyRotation");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -156,7 +157,13 @@ public final class ConfigReader {
             + "check");
       }
     }
-    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir);
+    Duration rotation = positive(n, "sessionTicketKeyRotation", ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION);
+    if (rotation.compareTo(ServerTlsConfig.MAX_TICKET_KEY_ROTATION) > 0 || rotation.toMillis() < 1000) {
+      n.problem("sessionTicketKeyRotation", "must be between 1s and 24h (tickets stay valid for up to two "
+          + "intervals); use e.g. 1h");
+      rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
+    }
+    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation);
   }
 
   /** {@code allow:} written without rules is an allow-list that admits nobody, never a missing one. */

@@ -15,11 +15,19 @@ import java.util.stream.Stream;
  * @param allow        which verified clients are admitted; null admits every verified client
  * @param crl          revoked client certificates (PEM or DER X.509 CRL); null for none
  * @param clientCaSecretDir the Secret directory {@code clientCa} was read from ({@code ca.crt}); null if a file
+ * @param sessionTicketKeyRotation how often a new session ticket key starts encrypting (OpenSSL engine); the
+ *                 key before it still decrypts, so a ticket resumes for one to two intervals
  */
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
                               Path clientCa, Duration handshakeTimeout, AllowConfig allow, Path crl,
-                              Path clientCaSecretDir) {
+                              Path clientCaSecretDir, Duration sessionTicketKeyRotation) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_TICKET_KEY_ROTATION = Duration.ofHours(1);
+  /**
+   * Tickets live up to two intervals, and RFC 8446 section 4.6.1 caps a ticket's lifetime at 7 days; a day keeps
+   * the damage of a leaked key small (it decrypts the sessions it protected).
+   */
+  public static final Duration MAX_TICKET_KEY_ROTATION = Duration.ofDays(1);
 
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {

@@ -22,12 +22,14 @@ final class ConnectionLogLine {
   private String via;
   private String serverName;
   private String downstreamTls;
+  private String downstreamGroup;
   private Long handshakeMillis;
   private String peerSubject;
   private String refused;
   private String route;
   private String upstream;
   private String upstreamTls;
+  private String upstreamGroup;
   private Long upstreamHandshakeMillis;
   private long bytesToUpstream;
   private long bytesToDownstream;
@@ -49,8 +51,10 @@ final class ConnectionLogLine {
     this.serverName = name;
   }
 
-  void downstreamTls(String protocolAndCipher, String peer, long handshakeNanos) {
+  /** {@code group}: the key exchange group, null when the engine does not tell (the JDK's). */
+  void downstreamTls(String protocolAndCipher, String group, String peer, long handshakeNanos) {
     this.downstreamTls = protocolAndCipher;
+    this.downstreamGroup = group;
     this.peerSubject = peer;
     this.handshakeMillis = handshakeNanos / 1_000_000;
   }
@@ -70,8 +74,9 @@ final class ConnectionLogLine {
     this.upstream = endpoint;
   }
 
-  void upstreamTls(String protocolAndCipher, long handshakeNanos) {
+  void upstreamTls(String protocolAndCipher, String group, long handshakeNanos) {
     this.upstreamTls = protocolAndCipher;
+    this.upstreamGroup = group;
     this.upstreamHandshakeMillis = handshakeNanos / 1_000_000;
   }
 
@@ -98,11 +103,13 @@ final class ConnectionLogLine {
     f.put("via", via);
     f.put("sni", bounded(serverName));
     f.put("tls", downstreamTls);
+    f.put("group", downstreamGroup);
     f.put("handshake_ms", handshakeMillis);
     f.put("peer", bounded(peerSubject));
     f.put("route", route);
     f.put("upstream", upstream);
     f.put("upstream_tls", upstreamTls);
+    f.put("upstream_group", upstreamGroup);
     f.put("upstream_handshake_ms", upstreamHandshakeMillis);
     f.put("bytes_to_upstream", bytesToUpstream);
     f.put("bytes_to_downstream", bytesToDownstream);

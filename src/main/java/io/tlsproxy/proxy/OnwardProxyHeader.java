@@ -82,7 +82,7 @@ final class OnwardProxyHeader {
       List<String> cns = Identities.commonNames(peer);
       cn = cns.isEmpty() || !fits(cns.get(0)) ? null : cns.get(0);
     }
-    boolean resumed = TlsSessions.resumed(session, handshakeStart);
+    boolean resumed = TlsSessions.resumed(down, session, handshakeStart);
     out.add(SslTlv.of(session.getProtocol(), session.getCipherSuite(), cn, peer != null && !resumed, peer != null)
         .toTlv());
     return out;

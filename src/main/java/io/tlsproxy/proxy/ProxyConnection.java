@@ -199,8 +199,9 @@ final class ProxyConnection {
       long took = System.nanoTime() - downHandshakeStart;
       SSLSession session = TlsSessions.of(down);
       metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(session, downHandshakeStart), took);
-      log.downstreamTls(TlsSessions.describe(session), TlsSessions.peerSubject(session), took);
+          TlsSessions.resumed(down, session, downHandshakeStart), took);
+      log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(down), TlsSessions.peerSubject(session),
+          took);
       downLeg.setReading(false);
       dial();
     } else if (failure != null) {
@@ -212,8 +213,8 @@ final class ProxyConnection {
       long took = System.nanoTime() - upHandshakeStart;
       SSLSession session = TlsSessions.of(up);
       metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(session, upHandshakeStart), took);
-      log.upstreamTls(TlsSessions.describe(session), took);
+          TlsSessions.resumed(up, session, upHandshakeStart), took);
+      log.upstreamTls(TlsSessions.describe(session), TlsSessions.group(up), took);
       startRelay();
     }
   }
@@ -248,7 +249,7 @@ final class ProxyConnection {
   private void sendProxyHeader(Channel ch, UpstreamConfig upstream) {
     if (upstream.proxyProtocol() != null && upstream.proxyProtocol() != UpstreamConfig.ProxyProtocolVersion.OFF) {
       ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(), proxyHeader, down,
-          startNanos)), ch.voidPromise());
+          downHandshakeStart)), ch.voidPromise());
     }
   }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -26,6 +27,8 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   /** Bytes read before the other leg exists; bounded because reading stops as soon as one arrives. */
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
   private boolean inputEnded;
+  /** An SSL close event came while the engine had not yet seen the peer's close_notify (see below). */
+  private boolean closeEventBeforeCloseNotify;
   private long bytesIn;
   private long bytesForwarded;
 
@@ -110,6 +113,21 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
     if (to != null) {
       to.ctx.flush();
     }
+    if (closeEventBeforeCloseNotify && !inputEnded && peerSentCloseNotify()) {
+      endInput(); // the peer's close_notify, which gets no event of its own after an early one
+    }
+  }
+
+  private boolean peerSentCloseNotify() {
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    return ssl == null || ssl.engine().isInboundDone();
+  }
+
+  private void endInput() {
+    if (!inputEnded) {
+      inputEnded = true;
+      connection.onInputEnded(this);
+    }
   }
 
   @Override
@@ -129,12 +147,16 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
       connection.onHandshake(this, e.cause());
     } else if (evt instanceof SniCompletionEvent e) {
       connection.onServerName(e.hostname());
-    } else if (evt == ChannelInputShutdownEvent.INSTANCE
-        || evt instanceof SslCloseCompletionEvent e && e.isSuccess()) {
-      // FIN, or TLS close_notify: this side has finished sending. The other direction keeps flowing.
-      if (!inputEnded) {
-        inputEnded = true;
-        connection.onInputEnded(this);
+    } else if (evt == ChannelInputShutdownEvent.INSTANCE) {
+      endInput(); // FIN: this side has finished sending. The other direction keeps flowing.
+    } else if (evt instanceof SslCloseCompletionEvent e && e.isSuccess()) {
+      // TLS close_notify, as a rule. But once our own close_notify is out, Netty's OpenSSL engine reports every
+      // later unwrap as CLOSED (ReferenceCountedOpenSslEngine#newResult), data included, and SslHandler fires
+      // this event once, on the first of them. Only the engine knows whether the peer's close_notify came.
+      if (peerSentCloseNotify()) {
+        endInput();
+      } else {
+        closeEventBeforeCloseNotify = true;
       }
     }
     // Other events (idle, channel input shutdown read complete) are of no use to the relay. Not passed on:

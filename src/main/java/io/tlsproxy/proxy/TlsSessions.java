@@ -1,7 +1,9 @@
 package io.tlsproxy.proxy;
 
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.internal.tcnative.SSL;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -19,9 +21,32 @@ final class TlsSessions {
   }
 
   /**
-   * JSSE does not say whether a session was resumed; a resumed session was created before this handshake began.
+   * The key exchange group of {@code ch}'s completed handshake, e.g. X25519MLKEM768, or null where the engine
+   * does not expose it: the JDK's SSLSession has no such property on Java 17; BoringSSL reports it per connection.
    */
-  static boolean resumed(SSLSession session, long handshakeStartNanos) {
+  static String group(Channel ch) {
+    if (ch.pipeline().get(SslHandler.class).engine() instanceof ReferenceCountedOpenSslEngine openssl) {
+      try {
+        // Called on the event loop right after the handshake, while the engine is certainly alive.
+        long ssl = openssl.sslPointer();
+        return ssl == 0 ? null : SSL.getGroupName(ssl);
+      } catch (Exception e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether {@code ch}'s handshake resumed a session. BoringSSL says so directly. JSSE does not: there a resumed
+   * session is one created before this handshake began (BoringSSL's creation times are whole seconds, so this
+   * test would be wrong there).
+   */
+  static boolean resumed(Channel ch, SSLSession session, long handshakeStartNanos) {
+    if (ch.pipeline().get(SslHandler.class).engine() instanceof ReferenceCountedOpenSslEngine openssl) {
+      long ssl = openssl.sslPointer();
+      return ssl != 0 && SSL.isSessionReused(ssl);
+    }
     long startMillis = System.currentTimeMillis() - (System.nanoTime() - handshakeStartNanos) / 1_000_000;
     return session.getCreationTime() < startMillis - 1;
   }

@@ -43,10 +43,17 @@ public final class PolicyResolver {
 
   static final List<String> DEFAULT_GROUPS = List.of("x25519", "secp256r1", "secp384r1");
 
+  /**
+   * The post-quantum hybrid (ML-KEM-768 with X25519, draft-ietf-tls-ecdhe-mlkem) that leads Mozilla's list since
+   * guideline 5.8; offered first by default where the engine has it (BoringSSL does, the JDK 17 engine does not).
+   * A client that does not list it gets X25519 or a NIST curve as before.
+   */
+  static final String HYBRID_GROUP = "x25519mlkem768";
+
   private static final List<String> KNOWN_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1");
 
   private static final Map<String, String> GROUP_ALIASES = Map.ofEntries(
-      Map.entry("x25519", "x25519"), Map.entry("x448", "x448"),
+      Map.entry("x25519", "x25519"), Map.entry("x448", "x448"), Map.entry(HYBRID_GROUP, HYBRID_GROUP),
       Map.entry("secp256r1", "secp256r1"), Map.entry("prime256v1", "secp256r1"), Map.entry("p-256", "secp256r1"),
       Map.entry("secp384r1", "secp384r1"), Map.entry("p-384", "secp384r1"),
       Map.entry("secp521r1", "secp521r1"), Map.entry("p-521", "secp521r1"),
@@ -55,7 +62,7 @@ public final class PolicyResolver {
       Map.entry("ffdhe8192", "ffdhe8192"));
 
   /** The group names BoringSSL knows, by JDK name; the JDK-only finite-field groups are absent. */
-  private static final Map<String, String> OPENSSL_GROUPS = Map.of(
+  private static final Map<String, String> OPENSSL_GROUPS = Map.of(HYBRID_GROUP, "X25519MLKEM768",
       "x25519", "X25519", "secp256r1", "P-256", "secp384r1", "P-384", "secp521r1", "P-521");
 
   private final Set<String> supportedSuites;
@@ -65,9 +72,11 @@ public final class PolicyResolver {
 
   /**
    * The engine of sections that name none: the system property {@code tlsproxy.defaultEngine} (for tests and
-   * troubleshooting), else the JDK's. OpenSSL is not the default yet: Netty's OpenSSL engine closes both
-   * directions when the peer sends close_notify, which breaks TLS 1.3 half-close (a client that ends its
-   * request with close_notify and waits for the reply gets none).
+   * troubleshooting), else the JDK's. OpenSSL is not the default: when the peer's close_notify arrives, Netty's
+   * OpenSSL engine sends its own and refuses further writes (ReferenceCountedOpenSslEngine#closeAll calls
+   * closeOutbound, i.e. SSL_shutdown), so a TLS 1.3 client that ends its request with close_notify and waits
+   * for the reply (RFC 8446 section 6.1) would get a silently truncated one. BoringSSL would allow the write;
+   * the engine offers no way to keep it from shutting down. See docs/performance.md.
    */
   public static String defaultEngine() {
     return System.getProperty("tlsproxy.defaultEngine", TlsPolicy.JDK);
@@ -125,8 +134,9 @@ public final class PolicyResolver {
     }
     boolean openssl = engine.equals(TlsPolicy.OPENSSL);
     if (openssl) {
-      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (no TLS "
-          + "half-close); an ALPN mismatch does not fail the handshake");
+      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (a peer "
+          + "that half-closes TLS gets no more data); an ALPN mismatch does not fail the handshake; TLS 1.3 suites "
+          + "follow the client's order");
     }
     String profile = config.profile().trim().toLowerCase(Locale.ROOT);
     List<String> protocols;
@@ -214,18 +224,21 @@ public final class PolicyResolver {
           + TLS13_SUITES + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)");
     }
 
-    List<String> groups = DEFAULT_GROUPS;
+    List<String> groups = openssl ? concat(List.of(HYBRID_GROUP), DEFAULT_GROUPS) : DEFAULT_GROUPS;
     if (!config.namedGroups().isEmpty()) {
       Set<String> chosen = new LinkedHashSet<>();
       for (int i = 0; i < config.namedGroups().size(); i++) {
         String g = GROUP_ALIASES.get(config.namedGroups().get(i).trim().toLowerCase(Locale.ROOT));
         if (g != null && openssl && !OPENSSL_GROUPS.containsKey(g)) {
           problems.add(path + ".namedGroups[" + i + "]", "group '" + config.namedGroups().get(i)
-              + "' is not supported by the OpenSSL engine; use X25519, secp256r1, secp384r1 or secp521r1, or "
-              + "engine: jdk");
+              + "' is not supported by the OpenSSL engine; use X25519MLKEM768, X25519, secp256r1, secp384r1 or "
+              + "secp521r1, or engine: jdk");
+        } else if (g != null && !openssl && g.equals(HYBRID_GROUP)) {
+          problems.add(path + ".namedGroups[" + i + "]", "group '" + config.namedGroups().get(i)
+              + "' needs engine: openssl (the JDK engine on Java 17 has no ML-KEM)");
         } else if (g == null) {
           problems.add(path + ".namedGroups[" + i + "]", "unknown group '" + config.namedGroups().get(i)
-              + "'; use X25519, secp256r1, secp384r1, secp521r1, X448 or ffdhe2048..8192");
+              + "'; use X25519MLKEM768 (openssl), X25519, secp256r1, secp384r1, secp521r1, X448 or ffdhe2048..8192");
         } else {
           chosen.add(g);
         }
@@ -245,12 +258,12 @@ public final class PolicyResolver {
         List.copyOf(notes));
   }
 
-  /** The JDK name of a named group written in any usual spelling, or null when it is unknown. */
   /** The BoringSSL name of a JDK group name, or null when BoringSSL lacks it. */
   static String opensslGroup(String jdkName) {
     return OPENSSL_GROUPS.get(jdkName);
   }
 
+  /** The JDK name of a named group written in any usual spelling, or null when it is unknown. */
   public static String canonicalGroup(String name) {
     return GROUP_ALIASES.get(name.trim().toLowerCase(Locale.ROOT));
   }

@@ -13,8 +13,8 @@ import java.util.List;
 public final class ServerTls {
 
   /** Everything a reload replaces, swapped in one step so that a handshake never sees half of a reload. */
-  private record State(ServerNameMatcher<SslContext> contexts, List<KeyMaterial> certificates,
-                       List<X509Certificate> clientCas) {
+  private record State(ServerNameMatcher<SslContext> contexts, TicketKeys ticketKeys,
+                       List<KeyMaterial> certificates, List<X509Certificate> clientCas) {
   }
 
   private final TlsPolicy policy;
@@ -22,12 +22,20 @@ public final class ServerTls {
   private final String trustSource;
   private volatile State state;
 
-  ServerTls(ServerNameMatcher<SslContext> contexts, TlsPolicy policy, ClientAuth clientAuth,
+  ServerTls(ServerNameMatcher<SslContext> contexts, List<SslContext> all, TlsPolicy policy, ClientAuth clientAuth,
             List<KeyMaterial> certificates, String trustSource, List<X509Certificate> clientCas) {
     this.policy = policy;
     this.clientAuth = clientAuth;
     this.trustSource = trustSource;
-    this.state = new State(contexts, List.copyOf(certificates), List.copyOf(clientCas));
+    this.state = new State(contexts, new TicketKeys(all), List.copyOf(certificates), List.copyOf(clientCas));
+  }
+
+  /**
+   * Starts encrypting session tickets with a new key; tickets under the key before it still resume, older
+   * ones do not. Only the OpenSSL engine takes these keys (see {@link TicketKeys}).
+   */
+  public void rotateTicketKeys() {
+    state.ticketKeys().rotate();
   }
 
   /**
@@ -35,6 +43,7 @@ public final class ServerTls {
    * keep what they started with. The policy is configuration and does not change.
    */
   public void replaceWith(ServerTls newer) {
+    // With new ticket keys: a session from before the reload must not resume past a new client CA or CRL.
     this.state = newer.state;
   }
 

@@ -36,6 +36,9 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class TlsFactory {
 
+  /** Server-side session cache entries per context (TLS 1.2 session ids); at most a few hundred bytes each. */
+  static final int SERVER_SESSION_CACHE_SIZE = 20_480;
+
   private final PolicyResolver resolver;
   private final Clock clock;
   private final List<String> warnings = new ArrayList<>();
@@ -95,6 +98,9 @@ public final class TlsFactory {
       try {
         SslContextBuilder b = SslContextBuilder.forServer(km.key(), km.chainArray());
         configure(b, policy, false);
+        // Sessions (TLS 1.2 cache entries and TLS 1.3 tickets) live as long as their ticket key can decrypt them.
+        b.sessionCacheSize(SERVER_SESSION_CACHE_SIZE)
+            .sessionTimeout(config.sessionTicketKeyRotation().multipliedBy(2).toSeconds());
         if (clientTrust != null) {
           // With an allow-list a client must show who it is: optional client auth fails closed too.
           b.trustManager(clientTrust).clientAuth(config.clientAuth() == ServerTlsConfig.ClientAuth.REQUIRED
@@ -109,7 +115,8 @@ public final class TlsFactory {
       return null;
     }
     SslContext fallback = entries.get(routeCertificates.size()).getValue();
-    return new ServerTls(ServerNameMatcher.of(entries, fallback), policy, config.clientAuth(),
+    return new ServerTls(ServerNameMatcher.of(entries, fallback),
+        entries.stream().map(Map.Entry::getValue).toList(), policy, config.clientAuth(),
         List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString(), clientCas);
   }
 

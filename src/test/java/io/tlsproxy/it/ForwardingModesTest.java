@@ -45,7 +45,10 @@ class ForwardingModesTest {
     plainEcho = TestServer.echo();
     tlsEcho = TestServer.tls(TestPki.serverContext(backendCert, null), false, TestServer::echo);
     logs = new LogCapture();
-    String serverTls = "{certificates: [{cert: %s, key: %s}]}".formatted(proxyCert.certFile(),
+    // engine: jdk on the client side: the transfers end with the client's close_notify while the echo still
+    // flows back (TLS 1.3 half-close), which Netty's OpenSSL engine cannot carry. The upstream side takes the
+    // default engine, so CI's OpenSSL run moves 256 MiB through it.
+    String serverTls = "{certificates: [{cert: %s, key: %s}], engine: jdk}".formatted(proxyCert.certFile(),
         proxyCert.keyFile());
     String upstreamTls = "{serverName: backend.test, ca: %s}".formatted(ca.certFile());
     proxy = ProxyHarness.start(dir, """

@@ -1,5 +1,6 @@
 package io.tlsproxy.testkit;
 
+import io.tlsproxy.tls.PolicyResolver;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -48,8 +49,9 @@ public final class ProxyProcess implements AutoCloseable {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    // The default engine the tests run under (the OpenSSL run sets it) goes to the child process too.
     List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx64m",
-        "-XX:MaxDirectMemorySize=64m"));
+        "-XX:MaxDirectMemorySize=64m", "-Dtlsproxy.defaultEngine=" + PolicyResolver.defaultEngine()));
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config",
         file.toString()));
