@@ -84,6 +84,9 @@ class CheckCommandTest {
         Arguments.of("bad name",
             "listeners: [{name: Web_1, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}}]\n",
             "listeners[0].name: 'Web_1' may only contain"),
+        Arguments.of("name that YAML reads as a boolean",
+            "listeners: [{name: off, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}}]\n",
+            "listeners[0].name: YAML reads this as the boolean false"),
         Arguments.of("duplicate name",
             "listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}},"
                 + " {name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1]}}]\n",

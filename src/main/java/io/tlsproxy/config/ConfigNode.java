@@ -80,6 +80,12 @@ final class ConfigNode {
   }
 
   String requiredString(String key, String what) {
+    if (json.getValue(key) instanceof Boolean b) {
+      // YAML 1.1 turns unquoted off/on/yes/no into booleans, which would pass as the text false/true.
+      problem(key, "YAML reads this as the boolean " + b + " (off, on, yes and no are booleans there); put the "
+          + "value in quotes");
+      return null;
+    }
     String s = string(key, null);
     if (s == null || s.isBlank()) {
       if (!has(key)) {
