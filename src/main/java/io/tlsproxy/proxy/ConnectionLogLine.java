@@ -85,15 +85,16 @@ final class ConnectionLogLine {
     this.bytesToDownstream = toDownstream;
   }
 
-  /** The first reason recorded is the one that caused the close; later ones are consequences. */
-  void closeReasonIfUnset(String reason) {
+  /**
+   * The first reason recorded is the one that caused the close; later ones are consequences. Returns whether
+   * {@code reason} was the first.
+   */
+  boolean closeReasonIfUnset(String reason) {
     if (closeReason == null) {
       closeReason = reason;
+      return true;
     }
-  }
-
-  String closeReason() {
-    return closeReason;
+    return false;
   }
 
   void emit(long durationNanos) {

@@ -82,7 +82,7 @@ final class HealthChecker {
     client.connect(new ConnectOptions().setRemoteAddress(t.socketAddress())
         .setTimeout((int) cfg.timeout().toMillis())).onComplete(ar -> {
       if (ar.failed()) {
-        result.tryFail(ProxyConnection.connectFailureReason(ar.cause()));
+        result.tryFail(UpstreamDialer.connectFailureReason(ar.cause()));
         return;
       }
       ar.result().exceptionHandler(x -> { }); // a failed handshake is reported through its future below

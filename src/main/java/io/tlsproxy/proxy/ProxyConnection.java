@@ -8,25 +8,20 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.ServerTlsConfig;
-import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.tls.HandshakeFailure;
-import io.vertx.core.net.ConnectOptions;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLSession;
 
 /**
- * One client connection and its upstream: the handshake, the choice of route, the dial with failover, the relay
- * between the two legs, half-close, timeouts and the closing log line. All of it runs on the downstream channel's
- * event loop, which the upstream channel shares, so no state here needs a lock.
+ * One client connection and its upstream: the handshake, the choice of route, the relay between the two legs,
+ * half-close, timeouts and the closing log line; the {@link UpstreamDialer} finds the upstream. All of it runs on
+ * the downstream channel's event loop, which the upstream channel shares, so no state here needs a lock.
  */
 final class ProxyConnection {
 
@@ -34,6 +29,7 @@ final class ProxyConnection {
   private static final String HANDSHAKE_FAILED = "handshake_failed:";
   private static final String PROXY_PROTOCOL_FAILED = "proxy_protocol:";
   private static final String REJECTED = "rejected:";
+  private static final String UPSTREAM_UNAVAILABLE = "upstream_unavailable:";
   /** How long a passthrough client has to send its ClientHello: the default TLS handshake timeout. */
   private static final Duration CLIENT_HELLO_TIMEOUT = ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
   /** How long peers get to finish after a connection reached its maximum lifetime. */
@@ -47,8 +43,9 @@ final class ProxyConnection {
   private final ListenerMetrics metrics;
   /** When the client's own bytes began: after a PROXY header, if one was awaited. Handshake time counts from here. */
   private long downHandshakeStart = startNanos;
-  private long upHandshakeStart;
   private boolean downHandshakeRecorded;
+  /** Why the client's handshake failed, when that is why the connection closes; counted once, in finish. */
+  private String downHandshakeFailure;
   /** True while a PROXY header is awaited, and after one failed: no TLS handshake began. */
   private boolean proxyHeaderPending;
   /** The header a load balancer sent, when it named the client; null otherwise. */
@@ -56,14 +53,9 @@ final class ProxyConnection {
 
   /** Where this connection goes; chosen from the SNI name (or at once on a plaintext listener). */
   private Route route;
-  private Channel up;
-  private RelayLeg upLeg;
-  private List<UpstreamTarget> endpoints;
-  private int endpointIndex;
-  private UpstreamTarget endpoint;
+  private final UpstreamDialer dialer;
   /** The target this connection relays through, counted by the pool until it closes. */
   private UpstreamTarget acquired;
-  private String lastDialError;
 
   private boolean downHandshaken;
   private boolean relaying;
@@ -82,6 +74,7 @@ final class ProxyConnection {
     this.downLeg = new RelayLeg(this);
     this.log = new ConnectionLogLine(listener.logFormat(), listener.name(), String.valueOf(down.remoteAddress()));
     this.metrics = listener.metrics();
+    this.dialer = new UpstreamDialer(listener, this, down, log);
   }
 
   /** Called once, from the listener's connect handler, before the first read. */
@@ -179,7 +172,7 @@ final class ProxyConnection {
 
   /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
   private Side sideOf(RelayLeg leg) {
-    return leg == downLeg ? Side.DOWNSTREAM : leg == upLeg ? Side.UPSTREAM : null;
+    return leg == downLeg ? Side.DOWNSTREAM : leg == dialer.leg() ? Side.UPSTREAM : null;
   }
 
   void onHandshake(RelayLeg leg, Throwable failure) {
@@ -191,7 +184,7 @@ final class ProxyConnection {
       cancel(handshakeTimer);
       if (failure != null) {
         log.refused(HandshakeFailure.detail(failure));
-        closeWith(HANDSHAKE_FAILED + HandshakeFailure.reason(failure), failure);
+        closeForHandshake(HandshakeFailure.reason(failure), failure);
         return;
       }
       downHandshaken = true;
@@ -204,19 +197,21 @@ final class ProxyConnection {
           took);
       downLeg.setReading(false);
       dial();
-    } else if (failure != null) {
-      String reason = HandshakeFailure.reason(failure);
-      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
-      log.refused(HandshakeFailure.detail(failure));
-      dialFailed("tls:" + reason, "tls", failure);
     } else {
-      long took = System.nanoTime() - upHandshakeStart;
-      SSLSession session = TlsSessions.of(up);
-      metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(up, session, upHandshakeStart), took);
-      log.upstreamTls(TlsSessions.describe(session), TlsSessions.group(up), took);
-      startRelay();
+      dialer.onHandshake(failure);
     }
+  }
+
+  /** The client's handshake failed for {@code reason}: counted as such if that is why the connection closes. */
+  private void recordHandshakeFailure(String reason) {
+    if (log.closeReasonIfUnset(HANDSHAKE_FAILED + reason)) {
+      downHandshakeFailure = reason;
+    }
+  }
+
+  private void closeForHandshake(String reason, Throwable cause) {
+    recordHandshakeFailure(reason);
+    closeWith(HANDSHAKE_FAILED + reason, cause);
   }
 
   // ---- PROXY protocol ---------------------------------------------------------------------------------------
@@ -245,17 +240,9 @@ final class ProxyConnection {
     closeWith(PROXY_PROTOCOL_FAILED + reason, null);
   }
 
-  /** Writes the PROXY header {@code upstream} asks for to {@code ch}, ahead of any other byte (TLS included). */
-  private void sendProxyHeader(Channel ch, UpstreamConfig upstream) {
-    if (upstream.proxyProtocol() != null && upstream.proxyProtocol() != UpstreamConfig.ProxyProtocolVersion.OFF) {
-      ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(), proxyHeader, down,
-          downHandshakeStart)), ch.voidPromise());
-    }
-  }
-
   private void handshakeTimedOut() {
     if (!downHandshaken && !closing) {
-      closeWith(HANDSHAKE_FAILED + HandshakeFailure.TIMEOUT, null);
+      closeForHandshake(HandshakeFailure.TIMEOUT, null);
     }
   }
 
@@ -268,92 +255,29 @@ final class ProxyConnection {
       return;
     }
     metrics.routed(route.name());
-    // At once, unless host names are resolved for every connection (dnsTtl: 0); the future never fails.
-    listener.pool(route).order().onSuccess(order -> {
-      endpoints = order;
-      endpointIndex = 0;
-      dialNext();
-    });
+    dialer.dial(route, proxyHeader, downHandshakeStart);
   }
 
-  private void dialNext() {
-    if (closing) {
-      return;
-    }
-    if (endpointIndex >= endpoints.size()) {
-      closeWith("upstream_unavailable:" + lastDialError, null);
-      return;
-    }
-    endpoint = endpoints.get(endpointIndex++);
-    ConnectOptions options = new ConnectOptions().setRemoteAddress(endpoint.socketAddress())
-        .setTimeout((int) Math.min(Integer.MAX_VALUE, route.upstream().connectTimeout().toMillis()));
-    listener.client().connect(options).onComplete(ar -> {
-      if (ar.failed()) {
-        String reason = connectFailureReason(ar.cause());
-        dialFailed(reason, reason, ar.cause());
-        return;
-      }
-      Channel ch = ListenerRuntime.channelOf(ar.result());
-      if (closing) {
-        ch.close();
-        return;
-      }
-      up = ch;
-      upLeg = new RelayLeg(this);
-      ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-      listener.install(ch, upLeg);
-      log.upstream(endpoint.toString());
-      sendProxyHeader(ch, route.upstream());
-      if (route.clientTls() != null) {
-        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
-            endpoint.endpoint().port());
-        ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
-        upHandshakeStart = System.nanoTime();
-        ch.pipeline().addFirst("tlsproxy-tls", ssl);
-      } else {
-        startRelay();
-      }
-    });
+  boolean isClosing() {
+    return closing;
   }
 
-  /** {@code reason} goes to the log; {@code metricReason} is one of refused, timeout, dns, tls, other. */
-  private void dialFailed(String reason, String metricReason, Throwable cause) {
-    lastDialError = reason;
-    metrics.upstreamConnectFailed(endpoint.endpoint().toString(), metricReason);
-    LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
-    if (up != null) {
-      Channel failed = up;
-      up = null;
-      upLeg = null;
-      failed.close();
-    }
-    dialNext();
-  }
-
-  static String connectFailureReason(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof io.netty.channel.ConnectTimeoutException || c instanceof java.net.SocketTimeoutException) {
-        return "timeout";
-      }
-      if (c instanceof UnknownHostException) {
-        return "dns";
-      }
-      if (c instanceof ConnectException) {
-        return "refused";
-      }
-    }
-    return "other";
+  /** No endpoint of the route's upstream could be reached; {@code reason} is the last attempt's. */
+  void upstreamUnavailable(String reason) {
+    closeWith(UPSTREAM_UNAVAILABLE + reason, null);
   }
 
   // ---- relaying ---------------------------------------------------------------------------------------------
 
-  private void startRelay() {
+  /** The dialer's channel reached {@code target} and is ready (its TLS handshake done, if any): relay. */
+  void startRelay(UpstreamTarget target) {
     if (closing) {
       return;
     }
     relaying = true;
-    acquired = endpoint;
+    acquired = target;
     listener.pool(route).acquire(acquired);
+    RelayLeg upLeg = dialer.leg();
     downLeg.link(upLeg);
     upLeg.link(downLeg);
     Duration idle = listener.setup().config().idleTimeout();
@@ -376,12 +300,12 @@ final class ProxyConnection {
   private void inputEnded(Side side) {
     if (!relaying) {
       if (side == Side.DOWNSTREAM && !downHandshaken && listener.setup().serverTls() != null) {
-        closeWith(HANDSHAKE_FAILED + HandshakeFailure.PEER_CLOSED, null);
+        closeForHandshake(HandshakeFailure.PEER_CLOSED, null);
       }
       return; // remembered by the leg; startRelay passes it on
     }
-    RelayLeg from = side == Side.DOWNSTREAM ? downLeg : upLeg;
-    RelayLeg to = side == Side.DOWNSTREAM ? upLeg : downLeg;
+    RelayLeg from = side == Side.DOWNSTREAM ? downLeg : dialer.leg();
+    RelayLeg to = side == Side.DOWNSTREAM ? dialer.leg() : downLeg;
     from.setReading(false);
     // Flush what is queued, then end the other leg's output: close_notify on TLS, then FIN.
     to.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(to.channel(), side.other()));
@@ -403,7 +327,8 @@ final class ProxyConnection {
       } else {
         upOutputShut = true;
       }
-      if (downOutputShut && upOutputShut && downLeg.inputEnded() && upLeg != null && upLeg.inputEnded()) {
+      if (downOutputShut && upOutputShut && downLeg.inputEnded() && dialer.leg() != null
+          && dialer.leg().inputEnded()) {
         closeWith("completed", null);
       }
     };
@@ -429,7 +354,7 @@ final class ProxyConnection {
       return;
     }
     shutdownOutput(down, Side.DOWNSTREAM);
-    shutdownOutput(up, Side.UPSTREAM);
+    shutdownOutput(dialer.channel(), Side.UPSTREAM);
     long grace = Math.min(LIFETIME_GRACE.toNanos(), listener.setup().config().maxConnectionLifetime().toNanos());
     down.eventLoop().schedule(this::closeBoth, grace, TimeUnit.NANOSECONDS);
   }
@@ -456,6 +381,7 @@ final class ProxyConnection {
     }
     log.closeReasonIfUnset(side == Side.DOWNSTREAM ? "client_closed" : "upstream_closed");
     closeBoth();
+    Channel up = dialer.channel();
     if (!down.isActive() && (up == null || !up.isActive())) {
       finish();
     }
@@ -468,17 +394,13 @@ final class ProxyConnection {
       leg.channel().close();
       return;
     }
+    String upstreamRefusal = side == Side.UPSTREAM ? dialer.refusedAfterHandshake(cause) : null;
     if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
       // The handshake event carries the same failure with its reason; just make sure the channel goes.
       log.refused(HandshakeFailure.detail(cause));
-      log.closeReasonIfUnset(HANDSHAKE_FAILED + HandshakeFailure.reason(cause));
-    } else if (side == Side.UPSTREAM && upLeg.bytesIn() == 0 && refusesOurCertificate(cause)) {
-      // In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete
-      // (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
-      String reason = HandshakeFailure.reason(cause);
-      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
-      metrics.upstreamConnectFailed(endpoint.endpoint().toString(), "tls");
-      log.closeReasonIfUnset("upstream_unavailable:tls:" + reason);
+      recordHandshakeFailure(HandshakeFailure.reason(cause));
+    } else if (upstreamRefusal != null) {
+      log.closeReasonIfUnset(UPSTREAM_UNAVAILABLE + upstreamRefusal);
     } else if (cause instanceof IOException) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
     } else {
@@ -487,17 +409,9 @@ final class ProxyConnection {
     }
     closing = true;
     down.close();
-    if (up != null) {
-      up.close();
+    if (dialer.channel() != null) {
+      dialer.channel().close();
     }
-  }
-
-  private static boolean refusesOurCertificate(Throwable cause) {
-    return switch (HandshakeFailure.reason(cause)) {
-      case HandshakeFailure.NO_CLIENT_CERTIFICATE, HandshakeFailure.UNKNOWN_CA, HandshakeFailure.BAD_CERTIFICATE,
-          HandshakeFailure.CERTIFICATE_EXPIRED -> true;
-      default -> false;
-    };
   }
 
   /** Closes both legs for {@code reason}, flushing what is already queued first. Runs on the event loop. */
@@ -519,6 +433,7 @@ final class ProxyConnection {
       closing = true;
     }
     down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    Channel up = dialer.channel();
     if (up != null) {
       up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -542,12 +457,11 @@ final class ProxyConnection {
     long duration = System.nanoTime() - startNanos;
     if (listener.setup().serverTls() != null && !downHandshakeRecorded && !proxyHeaderPending) {
       // Every way a downstream handshake can end without success passes here exactly once.
-      String reason = log.closeReason() != null && log.closeReason().startsWith(HANDSHAKE_FAILED)
-          ? log.closeReason().substring(HANDSHAKE_FAILED.length()) : HandshakeFailure.PEER_CLOSED;
+      String reason = downHandshakeFailure != null ? downHandshakeFailure : HandshakeFailure.PEER_CLOSED;
       metrics.handshakeFailed(false, reason, System.nanoTime() - downHandshakeStart);
     }
     metrics.connectionClosed(duration);
-    log.bytes(downLeg.bytesForwarded(), upLeg == null ? 0 : upLeg.bytesForwarded());
+    log.bytes(downLeg.bytesForwarded(), dialer.leg() == null ? 0 : dialer.leg().bytesForwarded());
     log.emit(duration);
   }
 
