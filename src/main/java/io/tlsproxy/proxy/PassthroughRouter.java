@@ -18,14 +18,14 @@ final class PassthroughRouter extends ChannelInboundHandlerAdapter {
 
   static final String NAME = "tlsproxy-client-hello";
 
-  private final ProxyConnection connection;
+  private final DownstreamStart downstream;
   private ByteBuf buffered;
   private int need = 1;
   private boolean decided;
   private boolean refused;
 
-  PassthroughRouter(ProxyConnection connection) {
-    this.connection = connection;
+  PassthroughRouter(DownstreamStart downstream) {
+    this.downstream = downstream;
   }
 
   @Override
@@ -38,7 +38,7 @@ final class PassthroughRouter extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    connection.touch();
+    downstream.touch();
     if (buffered == null) {
       buffered = ctx.alloc().buffer(Math.min(ClientHello.MAX_BUFFERED, Math.max(512, in.readableBytes())));
     }
@@ -62,7 +62,7 @@ final class PassthroughRouter extends ChannelInboundHandlerAdapter {
       return;
     }
     decided = true;
-    if (connection.routePassthrough(r.serverName())) {
+    if (downstream.routePassthrough(r.serverName())) {
       ByteBuf out = buffered;
       buffered = null;
       ctx.fireChannelRead(out);
@@ -100,7 +100,7 @@ final class PassthroughRouter extends ChannelInboundHandlerAdapter {
     decided = true;
     refused = true;
     release();
-    connection.rejectClientHello(reason);
+    downstream.rejectClientHello(reason);
   }
 
   @Override

@@ -7,31 +7,23 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
-import io.tlsproxy.tls.HandshakeFailure;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import javax.net.ssl.SSLSession;
 
 /**
- * One client connection and its upstream: the handshake, the choice of route, the relay between the two legs,
- * half-close, timeouts and the closing log line; the {@link UpstreamDialer} finds the upstream. All of it runs on
- * the downstream channel's event loop, which the upstream channel shares, so no state here needs a lock.
+ * One client connection and its upstream: the relay between the two legs, half-close, timeouts, closing and the
+ * closing log line. {@link DownstreamStart} takes the client as far as a route, {@link UpstreamDialer} finds the
+ * upstream. All of it runs on the downstream channel's event loop, which the upstream channel shares, so no state
+ * here needs a lock.
  */
 final class ProxyConnection {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
-  private static final String HANDSHAKE_FAILED = "handshake_failed:";
-  private static final String PROXY_PROTOCOL_FAILED = "proxy_protocol:";
-  private static final String REJECTED = "rejected:";
-  private static final String UPSTREAM_UNAVAILABLE = "upstream_unavailable:";
-  /** How long a passthrough client has to send its ClientHello: the default TLS handshake timeout. */
-  private static final Duration CLIENT_HELLO_TIMEOUT = ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT;
   /** How long peers get to finish after a connection reached its maximum lifetime. */
   private static final Duration LIFETIME_GRACE = Duration.ofSeconds(5);
 
@@ -41,30 +33,20 @@ final class ProxyConnection {
   private final long startNanos = System.nanoTime();
   private final ConnectionLogLine log;
   private final ListenerMetrics metrics;
-  /** When the client's own bytes began: after a PROXY header, if one was awaited. Handshake time counts from here. */
-  private long downHandshakeStart = startNanos;
-  private boolean downHandshakeRecorded;
-  /** Why the client's handshake failed, when that is why the connection closes; counted once, in finish. */
-  private String downHandshakeFailure;
-  /** True while a PROXY header is awaited, and after one failed: no TLS handshake began. */
-  private boolean proxyHeaderPending;
-  /** The header a load balancer sent, when it named the client; null otherwise. */
-  private ProxyHeader proxyHeader;
-
-  /** Where this connection goes; chosen from the SNI name (or at once on a plaintext listener). */
-  private Route route;
+  private final DownstreamStart downstream;
   private final UpstreamDialer dialer;
+
+  /** Where this connection goes, once dialled. */
+  private Route route;
   /** The target this connection relays through, counted by the pool until it closes. */
   private UpstreamTarget acquired;
 
-  private boolean downHandshaken;
   private boolean relaying;
   private boolean closing;
   private boolean finished;
   private boolean downOutputShut;
   private boolean upOutputShut;
   private long lastActivity = startNanos;
-  private ScheduledFuture<?> handshakeTimer;
   private ScheduledFuture<?> idleTimer;
   private ScheduledFuture<?> lifetimeTimer;
 
@@ -74,6 +56,7 @@ final class ProxyConnection {
     this.downLeg = new RelayLeg(this);
     this.log = new ConnectionLogLine(listener.logFormat(), listener.name(), String.valueOf(down.remoteAddress()));
     this.metrics = listener.metrics();
+    this.downstream = new DownstreamStart(listener, this, down, downLeg, log, startNanos);
     this.dialer = new UpstreamDialer(listener, this, down, log);
   }
 
@@ -86,30 +69,7 @@ final class ProxyConnection {
     }
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     listener.install(down, downLeg);
-    if (ProxyHeaderReader.installIfEnabled(listener.setup().config(), down, this)) {
-      proxyHeaderPending = true;
-      return; // continues in onProxyHeader
-    }
-    startDownstream();
-  }
-
-  /** The client's own bytes come next: a TLS handshake to wait for, or plaintext to relay once dialled. */
-  private void startDownstream() {
-    downHandshakeStart = System.nanoTime();
-    if (listener.setup().serverTls() != null) {
-      long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
-      down.pipeline().addFirst("tlsproxy-sni",
-          new SniSelector(listener.setup().serverTls(), ms, listener.setup().routes(), this));
-      handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
-    } else if (listener.setup().config().passthrough()) {
-      down.pipeline().addFirst(PassthroughRouter.NAME, new PassthroughRouter(this));
-      handshakeTimer = down.eventLoop().schedule(this::clientHelloTimedOut,
-          CLIENT_HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } else {
-      downLeg.setReading(false);
-      routed(listener.setup().routes().fallback());
-      dial();
-    }
+    downstream.start();
   }
 
   void touch() {
@@ -128,48 +88,6 @@ final class ProxyConnection {
     log.serverName(name);
   }
 
-  /** The route this connection takes, once known; logged where there is a choice (the listener has routes). */
-  void routed(Route r) {
-    route = r;
-    if (!listener.setup().routes().routes().isEmpty()) {
-      log.route(r.name());
-    }
-  }
-
-  /**
-   * A passthrough connection's ClientHello asked for {@code serverName} (null: none). Returns whether it was
-   * routed; if not, the client is told with an {@code unrecognized_name} alert and the connection closes.
-   */
-  boolean routePassthrough(String serverName) {
-    cancel(handshakeTimer);
-    log.serverName(serverName);
-    Route r = listener.setup().routes().select(serverName);
-    if (r == null) {
-      down.writeAndFlush(TlsAlert.unrecognizedName());
-      rejectClientHello(HandshakeFailure.UNKNOWN_SERVER_NAME);
-      return false;
-    }
-    routed(r);
-    dial();
-    return true;
-  }
-
-  /** A passthrough connection is refused before anything was forwarded; counted once, by its first reason. */
-  void rejectClientHello(String reason) {
-    if (closing) {
-      return;
-    }
-    cancel(handshakeTimer);
-    metrics.connectionRejected(reason);
-    closeWith(REJECTED + reason, null);
-  }
-
-  private void clientHelloTimedOut() {
-    if (route == null) {
-      rejectClientHello(HandshakeFailure.TIMEOUT);
-    }
-  }
-
   /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
   private Side sideOf(RelayLeg leg) {
     return leg == downLeg ? Side.DOWNSTREAM : leg == dialer.leg() ? Side.UPSTREAM : null;
@@ -177,94 +95,24 @@ final class ProxyConnection {
 
   void onHandshake(RelayLeg leg, Throwable failure) {
     Side side = sideOf(leg);
-    if (side == null) {
-      return;
-    }
     if (side == Side.DOWNSTREAM) {
-      cancel(handshakeTimer);
-      if (failure != null) {
-        log.refused(HandshakeFailure.detail(failure));
-        closeForHandshake(HandshakeFailure.reason(failure), failure);
-        return;
-      }
-      downHandshaken = true;
-      downHandshakeRecorded = true;
-      long took = System.nanoTime() - downHandshakeStart;
-      SSLSession session = TlsSessions.of(down);
-      metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
-          TlsSessions.resumed(down, session, downHandshakeStart), took);
-      log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(down), TlsSessions.peerSubject(session),
-          took);
-      downLeg.setReading(false);
-      dial();
-    } else {
+      downstream.onHandshake(failure);
+    } else if (side == Side.UPSTREAM) {
       dialer.onHandshake(failure);
-    }
-  }
-
-  /** The client's handshake failed for {@code reason}: counted as such if that is why the connection closes. */
-  private void recordHandshakeFailure(String reason) {
-    if (log.closeReasonIfUnset(HANDSHAKE_FAILED + reason)) {
-      downHandshakeFailure = reason;
-    }
-  }
-
-  private void closeForHandshake(String reason, Throwable cause) {
-    recordHandshakeFailure(reason);
-    closeWith(HANDSHAKE_FAILED + reason, cause);
-  }
-
-  // ---- PROXY protocol ---------------------------------------------------------------------------------------
-
-  /** The load balancer's header was read ({@code header} null: none came, and the listener allows that). */
-  void onProxyHeader(ProxyHeader header) {
-    if (closing) {
-      return; // closed while waiting: no handshake began either
-    }
-    proxyHeaderPending = false;
-    if (header != null && header.hasAddresses()) {
-      proxyHeader = header;
-      log.client(String.valueOf(header.source()), String.valueOf(down.remoteAddress()));
-    }
-    startDownstream();
-  }
-
-  /** {@code reason} is a fixed label; {@code detail} says what was wrong, for the log. */
-  void onProxyHeaderFailed(String reason, String detail) {
-    if (closing) {
-      return;
-    }
-    metrics.proxyProtocolFailed(reason);
-    log.refused(detail);
-    LOG.fine(() -> "listener=" + listener.name() + " client=" + down.remoteAddress() + " " + detail);
-    closeWith(PROXY_PROTOCOL_FAILED + reason, null);
-  }
-
-  private void handshakeTimedOut() {
-    if (!downHandshaken && !closing) {
-      closeForHandshake(HandshakeFailure.TIMEOUT, null);
     }
   }
 
   // ---- dialling ---------------------------------------------------------------------------------------------
 
-  private void dial() {
-    if (route == null) {
-      // Cannot happen: the SNI selector either routes or refuses before the handshake can complete.
-      closeWith("no_route", null);
-      return;
-    }
+  /** The client is through to {@code route}; {@code proxyHeader} and {@code handshakeStart} go onward. */
+  void dial(Route route, ProxyHeader proxyHeader, long handshakeStart) {
+    this.route = route;
     metrics.routed(route.name());
-    dialer.dial(route, proxyHeader, downHandshakeStart);
+    dialer.dial(route, proxyHeader, handshakeStart);
   }
 
   boolean isClosing() {
     return closing;
-  }
-
-  /** No endpoint of the route's upstream could be reached; {@code reason} is the last attempt's. */
-  void upstreamUnavailable(String reason) {
-    closeWith(UPSTREAM_UNAVAILABLE + reason, null);
   }
 
   // ---- relaying ---------------------------------------------------------------------------------------------
@@ -299,8 +147,8 @@ final class ProxyConnection {
 
   private void inputEnded(Side side) {
     if (!relaying) {
-      if (side == Side.DOWNSTREAM && !downHandshaken && listener.setup().serverTls() != null) {
-        closeForHandshake(HandshakeFailure.PEER_CLOSED, null);
+      if (side == Side.DOWNSTREAM) {
+        downstream.inputEndedBeforeRelay();
       }
       return; // remembered by the leg; startRelay passes it on
     }
@@ -394,16 +242,12 @@ final class ProxyConnection {
       leg.channel().close();
       return;
     }
-    String upstreamRefusal = side == Side.UPSTREAM ? dialer.refusedAfterHandshake(cause) : null;
-    if (!downHandshaken && side == Side.DOWNSTREAM && listener.setup().serverTls() != null) {
-      // The handshake event carries the same failure with its reason; just make sure the channel goes.
-      log.refused(HandshakeFailure.detail(cause));
-      recordHandshakeFailure(HandshakeFailure.reason(cause));
-    } else if (upstreamRefusal != null) {
-      log.closeReasonIfUnset(UPSTREAM_UNAVAILABLE + upstreamRefusal);
-    } else if (cause instanceof IOException) {
+    // An error that ends a handshake is recorded as its failure by the side's owner.
+    boolean handshakeFailure = side == Side.DOWNSTREAM ? downstream.failedDuringHandshake(cause)
+        : dialer.refusedAfterHandshake(cause);
+    if (!handshakeFailure && cause instanceof IOException) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_reset");
-    } else {
+    } else if (!handshakeFailure) {
       log.closeReasonIfUnset((side == Side.DOWNSTREAM ? "client" : "upstream") + "_error");
       LOG.log(Level.FINE, "listener=" + listener.name() + " " + side + " error", cause);
     }
@@ -447,7 +291,6 @@ final class ProxyConnection {
       return;
     }
     finished = true;
-    cancel(handshakeTimer);
     cancel(idleTimer);
     cancel(lifetimeTimer);
     listener.tracker().remove(this);
@@ -455,17 +298,13 @@ final class ProxyConnection {
       listener.pool(route).release(acquired);
     }
     long duration = System.nanoTime() - startNanos;
-    if (listener.setup().serverTls() != null && !downHandshakeRecorded && !proxyHeaderPending) {
-      // Every way a downstream handshake can end without success passes here exactly once.
-      String reason = downHandshakeFailure != null ? downHandshakeFailure : HandshakeFailure.PEER_CLOSED;
-      metrics.handshakeFailed(false, reason, System.nanoTime() - downHandshakeStart);
-    }
+    downstream.finish();
     metrics.connectionClosed(duration);
     log.bytes(downLeg.bytesForwarded(), dialer.leg() == null ? 0 : dialer.leg().bytesForwarded());
     log.emit(duration);
   }
 
-  private static void cancel(ScheduledFuture<?> f) {
+  static void cancel(ScheduledFuture<?> f) {
     if (f != null) {
       f.cancel(false);
     }

@@ -32,7 +32,7 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
   static final String PEER_CLOSED = "peer_closed";
   static final String TRUNCATED = "truncated";
 
-  private final ProxyConnection connection;
+  private final DownstreamStart downstream;
   private final boolean optional;
   private final long timeoutMillis;
   private final ProxyHeaderDecoder decoder = new ProxyHeaderDecoder();
@@ -40,8 +40,8 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> timer;
   private boolean done;
 
-  private ProxyHeaderReader(ProxyConnection connection, boolean optional, long timeoutMillis) {
-    this.connection = connection;
+  private ProxyHeaderReader(DownstreamStart downstream, boolean optional, long timeoutMillis) {
+    this.downstream = downstream;
     this.optional = optional;
     this.timeoutMillis = timeoutMillis;
   }
@@ -50,14 +50,14 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
    * Puts a reader at the front of {@code down}'s pipeline when the listener expects PROXY headers. Returns false
    * (and does nothing) when it does not; otherwise the connection continues in {@code onProxyHeader}.
    */
-  static boolean installIfEnabled(ListenerConfig cfg, Channel down, ProxyConnection connection) {
+  static boolean installIfEnabled(ListenerConfig cfg, Channel down, DownstreamStart downstream) {
     if (cfg.proxyProtocol() == null || cfg.proxyProtocol() == ProxyProtocolMode.OFF) {
       return false;
     }
     // The header comes before the TLS handshake, so it gets the same time; plaintext listeners have no such limit.
     long ms = (cfg.tls() != null ? cfg.tls().handshakeTimeout() : ListenerConfig.DEFAULT_PROXY_PROTOCOL_TIMEOUT)
         .toMillis();
-    down.pipeline().addFirst(NAME, new ProxyHeaderReader(connection, cfg.proxyProtocol()
+    down.pipeline().addFirst(NAME, new ProxyHeaderReader(downstream, cfg.proxyProtocol()
         == ProxyProtocolMode.OPTIONAL, ms));
     return true;
   }
@@ -159,7 +159,7 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
     done = true;
     cancelTimer();
     ctx.pipeline().remove(this);
-    connection.onProxyHeader(header);
+    downstream.onProxyHeader(header);
     if (rest.isReadable()) {
       // From the head: handlers the connection added just now (TLS) must see these bytes first.
       ctx.pipeline().fireChannelRead(rest).fireChannelReadComplete();
@@ -172,7 +172,7 @@ final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
     done = true;
     cancelTimer();
     ctx.channel().config().setAutoRead(false);
-    connection.onProxyHeaderFailed(reason, detail);
+    downstream.onProxyHeaderFailed(reason, detail);
   }
 
   private void cancelTimer() {

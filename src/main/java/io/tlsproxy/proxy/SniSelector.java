@@ -18,28 +18,28 @@ final class SniSelector extends SniHandler {
 
   private final long handshakeTimeoutMillis;
   private final RouteTable routes;
-  private final ProxyConnection connection;
+  private final DownstreamStart downstream;
   private boolean refused;
 
-  SniSelector(ServerTls tls, long handshakeTimeoutMillis, RouteTable routes, ProxyConnection connection) {
+  SniSelector(ServerTls tls, long handshakeTimeoutMillis, RouteTable routes, DownstreamStart downstream) {
     super(tls::select, handshakeTimeoutMillis);
     this.handshakeTimeoutMillis = handshakeTimeoutMillis;
     this.routes = routes;
-    this.connection = connection;
+    this.downstream = downstream;
   }
 
   @Override
   protected Future<SslContext> lookup(ChannelHandlerContext ctx, String hostname) throws Exception {
     Route route = routes.select(hostname);
     if (route != null) {
-      connection.routed(route);
+      downstream.routed(route);
       return super.lookup(ctx, hostname);
     }
     // The failed lookup reaches the connection as a failed SNI completion, which closes it with this reason.
     // Netty then retries the lookup as if no name had been sent: that is refused too, but only once alerted.
     if (!refused) {
       refused = true;
-      connection.onServerName(hostname);
+      downstream.onServerName(hostname);
       ctx.writeAndFlush(TlsAlert.unrecognizedName());
     }
     return ctx.executor().newFailedFuture(new UnknownServerNameException(hostname));

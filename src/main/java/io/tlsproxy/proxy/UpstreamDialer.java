@@ -26,6 +26,8 @@ import javax.net.ssl.SSLSession;
 final class UpstreamDialer {
 
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
+  /** The close reason when no endpoint could be reached, followed by the last attempt's failure. */
+  private static final String UNAVAILABLE = "upstream_unavailable:";
 
   private final ListenerRuntime listener;
   private final ProxyConnection connection;
@@ -84,7 +86,7 @@ final class UpstreamDialer {
       return;
     }
     if (endpointIndex >= endpoints.size()) {
-      connection.upstreamUnavailable(lastDialError);
+      connection.closeWith(UNAVAILABLE + lastDialError, null);
       return;
     }
     endpoint = endpoints.get(endpointIndex++);
@@ -147,17 +149,18 @@ final class UpstreamDialer {
   /**
    * In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete
    * (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
-   * Returns the failure reason ({@code tls:<reason>}) and counts it when {@code cause}, read before any byte
-   * came from the upstream, is such a refusal; null otherwise.
+   * Returns whether {@code cause}, read before any byte came from the upstream, is such a refusal; if so it is
+   * counted, and recorded as the reason the connection closes.
    */
-  String refusedAfterHandshake(Throwable cause) {
+  boolean refusedAfterHandshake(Throwable cause) {
     if (upLeg.bytesIn() != 0 || !refusesOurCertificate(cause)) {
-      return null;
+      return false;
     }
     String reason = HandshakeFailure.reason(cause);
     metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
     metrics.upstreamConnectFailed(endpoint.endpoint().toString(), "tls");
-    return "tls:" + reason;
+    log.closeReasonIfUnset(UNAVAILABLE + "tls:" + reason);
+    return true;
   }
 
   private static boolean refusesOurCertificate(Throwable cause) {
