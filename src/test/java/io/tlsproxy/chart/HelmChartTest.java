@@ -442,7 +442,7 @@ class HelmChartTest {
   }
 
   @Test
-  void structuredListenersCarryTheirLimitsAndProxyProtocol() {
+  void structuredListenersCarryTheirLimitsProxyProtocolAndEngine() {
     Map<?, ?> config = new Yaml().load(config(render(CHART.resolve("ci/gateway-values.yaml"))));
     Map<?, ?> web = (Map<?, ?>) ((List<?>) config.get("listeners")).get(0);
     assertEquals(10000, web.get("maxConnections"));
@@ -451,6 +451,7 @@ class HelmChartTest {
     Map<?, ?> tunnel = (Map<?, ?>) ((List<?>) config.get("listeners")).get(1);
     assertFalse(tunnel.containsKey("maxConnections"), "no limit unless one is set: " + tunnel);
     assertEquals("accept", web.get("proxyProtocol"));
+    assertEquals("openssl", ((Map<?, ?>) web.get("tls")).get("engine"));
     assertEquals("v2", ((Map<?, ?>) tunnel.get("upstream")).get("proxyProtocol"));
   }
 
