@@ -4,16 +4,11 @@ import com.sun.management.UnixOperatingSystemMXBean;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.metrics.MetricNames;
-import io.vertx.core.Future;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.impl.NetServerImpl;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,12 +33,10 @@ import java.util.logging.Logger;
  */
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
-  static final String NAME = "tlsproxy-limiter";
   /** How long accepting stops after a failed accept; Netty's own pause is as long. */
   static final Duration ACCEPT_ERROR_PAUSE = Duration.ofSeconds(1);
   private static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
   private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
-  private static final AttributeKey<Boolean> COUNTED = AttributeKey.valueOf("tlsproxy.limiter.counted");
 
   private final String listener;
   private final int max;
@@ -53,31 +46,22 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   private final ThrottledLog errorLog = new ThrottledLog(LOG, LOG_INTERVAL);
   /** Connections accepted in the same batch after the limit was reached (NIO reads up to 16 at once). */
   private final ArrayDeque<Channel> held = new ArrayDeque<>();
-  private final Channel server;
   private ChannelHandlerContext ctx;
   private int open;
   private boolean pausedAfterError;
   private ScheduledFuture<?> errorPauseEnd;
 
-  private ConnectionLimiter(Channel server, String listener, LimitsConfig limits, ListenerMetrics metrics) {
-    this.server = server;
+  private ConnectionLimiter(String listener, LimitsConfig limits, ListenerMetrics metrics) {
     this.listener = listener;
     this.max = limits.maxConnections();
     this.refuse = limits.overLimit() == LimitsConfig.OverLimit.REFUSE;
     this.metrics = metrics;
   }
 
-  /**
-   * Puts a limiter in front of {@code server}'s accepting, right after it is bound. Connections accepted in the
-   * instant before that are not held back, but {@link #count(Channel)} counts them.
-   */
-  static ConnectionLimiter install(NetServer server, String listener, LimitsConfig limits,
-                                   ListenerMetrics metrics) {
-    Channel channel = listeningChannel(server);
-    ConnectionLimiter limiter = new ConnectionLimiter(channel, listener, limits, metrics);
-    channel.pipeline().addFirst(NAME, limiter);
+  /** A limiter for one listener; it goes first into the server channel's pipeline, before the bind. */
+  static ConnectionLimiter create(String listener, LimitsConfig limits, ListenerMetrics metrics) {
     warnIfAboveOpenFileLimit(listener, limits.maxConnections());
-    return limiter;
+    return new ConnectionLimiter(listener, limits, metrics);
   }
 
   /** A relayed connection holds two descriptors; a limit the process cannot reach protects nothing. */
@@ -87,31 +71,6 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
       LOG.warning("listener=" + listener + " maxConnections=" + maxConnections + " needs about "
           + 2L * maxConnections + " open files (client and upstream), more than this process may open ("
           + os.getMaxFileDescriptorCount() + "); raise the limit (ulimit -n) or lower maxConnections");
-    }
-  }
-
-  /**
-   * The bound server channel. Vert.x 5 has no public way to it, so this reads the field holding the bind result;
-   * a Vert.x upgrade that renames it fails every listener's start here (and the tests of this class).
-   */
-  private static Channel listeningChannel(NetServer server) {
-    try {
-      Field f = NetServerImpl.class.getDeclaredField("bindFuture");
-      f.setAccessible(true);
-      Future<?> bound = (Future<?>) f.get(server);
-      return (Channel) bound.result();
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      throw new IllegalStateException("cannot reach the listening channel in this Vert.x version: " + e, e);
-    }
-  }
-
-  /** Counts {@code ch} if it was accepted before this limiter was in place. Any thread. */
-  void count(Channel ch) {
-    if (!ch.hasAttr(COUNTED)) {
-      runOnAcceptor(() -> {
-        admit(ch);
-        updateAccepting();
-      });
     }
   }
 
@@ -144,7 +103,6 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
   private void admit(Channel child) {
     open++;
-    child.attr(COUNTED).set(Boolean.TRUE);
     child.closeFuture().addListener(f -> runOnAcceptor(this::released));
   }
 
@@ -204,7 +162,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
   private void runOnAcceptor(Runnable task) {
     try {
-      server.eventLoop().execute(task);
+      ctx.executor().execute(task);
     } catch (RejectedExecutionException e) {
       // Vert.x is shutting down: nothing is accepted any more.
     }

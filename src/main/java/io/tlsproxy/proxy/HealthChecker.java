@@ -2,16 +2,15 @@ package io.tlsproxy.proxy;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.ssl.SslHandler;
 import io.tlsproxy.config.HealthCheckConfig;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.HandshakeFailure;
-import io.vertx.core.Context;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.net.ConnectOptions;
-import io.vertx.core.net.NetClient;
+import io.vertx.core.internal.ContextInternal;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -30,22 +29,22 @@ final class HealthChecker {
   private final String owner;
   private final HealthCheckConfig cfg;
   private final Vertx vertx;
-  private final NetClient client;
+  private final Dialer dialer;
   private final ClientTls tls;
   private final byte[] proxyHeader;
   private final Supplier<List<UpstreamTarget>> targets;
   private final Runnable changed;
-  private Context context;
+  private ContextInternal context;
   private long timer = -1;
   private boolean stopped;
 
   /** @param proxyHeader sent first on every check when the upstream expects a PROXY header; null when it does not */
-  HealthChecker(String owner, HealthCheckConfig cfg, Vertx vertx, NetClient client, ClientTls tls, byte[] proxyHeader,
+  HealthChecker(String owner, HealthCheckConfig cfg, Vertx vertx, Dialer dialer, ClientTls tls, byte[] proxyHeader,
                 Supplier<List<UpstreamTarget>> targets, Runnable changed) {
     this.owner = owner;
     this.cfg = cfg;
     this.vertx = vertx;
-    this.client = client;
+    this.dialer = dialer;
     this.tls = tls;
     this.proxyHeader = proxyHeader;
     this.targets = targets;
@@ -54,7 +53,7 @@ final class HealthChecker {
 
   /** Checks at once, then every interval; call on the owner's context. */
   void start() {
-    context = vertx.getOrCreateContext();
+    context = (ContextInternal) vertx.getOrCreateContext();
     checkAll();
     timer = vertx.setPeriodic(cfg.interval().toMillis(), id -> checkAll());
   }
@@ -79,14 +78,15 @@ final class HealthChecker {
     Promise<Void> result = Promise.promise();
     long deadline = vertx.setTimer(cfg.timeout().toMillis(),
         id -> result.tryFail("no answer within " + cfg.timeout().toMillis() + " ms"));
-    client.connect(new ConnectOptions().setRemoteAddress(t.socketAddress())
-        .setTimeout((int) cfg.timeout().toMillis())).onComplete(ar -> {
-      if (ar.failed()) {
-        result.tryFail(UpstreamDialer.connectFailureReason(ar.cause()));
+    // Its only handler is the pipeline's end: a failed handshake is reported through its future below.
+    ChannelFuture connect = dialer.connect(context.nettyEventLoop(), t.socketAddress(), cfg.timeout(),
+        PipelineEnd.INSTANCE);
+    connect.addListener(c -> {
+      if (!c.isSuccess()) {
+        result.tryFail(UpstreamDialer.connectFailureReason(c.cause()));
         return;
       }
-      ar.result().exceptionHandler(x -> { }); // a failed handshake is reported through its future below
-      Channel ch = ListenerRuntime.channelOf(ar.result());
+      Channel ch = connect.channel();
       result.future().onComplete(x -> ch.close());
       if (proxyHeader != null) {
         // An upstream that expects a header refuses a connection without one, the handshake included.

@@ -1,28 +1,35 @@
 package io.tlsproxy.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelPipeline;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
-import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetSocket;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
-/** What the connections of one listener share: its setup (with its routes), its upstream client and the pools. */
+/**
+ * What the connections of one listener share: its setup (with its routes), its dialer and the pools, and the set
+ * of its open connections, which the listener drains and closes. All of a listener's connections run on its one
+ * event loop; the set is only touched there.
+ */
 final class ListenerRuntime {
 
   private final ListenerSetup setup;
-  private final NetClient client;
+  private final Dialer dialer;
   private final Map<Route, UpstreamPool> pools;
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
   private final LoggingConfig.Format logFormat;
+  private final Set<ProxyConnection> open = new HashSet<>();
+  /** Completed once {@link #open} is empty, after a drain began; null before. */
+  private Promise<Void> drained;
 
-  ListenerRuntime(ListenerSetup setup, NetClient client, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
+  ListenerRuntime(ListenerSetup setup, Dialer dialer, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
                   ListenerMetrics metrics, LoggingConfig.Format logFormat) {
     this.setup = setup;
-    this.client = client;
+    this.dialer = dialer;
     this.pools = Map.copyOf(pools);
     this.tracker = tracker;
     this.metrics = metrics;
@@ -45,12 +52,8 @@ final class ListenerRuntime {
     return setup;
   }
 
-  NetClient client() {
-    return client;
-  }
-
-  ConnectionTracker tracker() {
-    return tracker;
+  Dialer dialer() {
+    return dialer;
   }
 
   /** Chooses the endpoints of {@code route}'s upstream. */
@@ -58,19 +61,35 @@ final class ListenerRuntime {
     return pools.get(route);
   }
 
-  static Channel channelOf(NetSocket socket) {
-    return ((NetSocketInternal) socket).channelHandlerContext().channel();
+  /** {@code c} has started. On the listener's event loop. */
+  void opened(ProxyConnection c) {
+    open.add(c);
+    tracker.add(c);
   }
 
-  /**
-   * Puts {@code leg} in front of Vert.x's handler, so that it sees every read, and takes out Vert.x's
-   * chunked-write handler, which would queue every relayed buffer a second time.
-   */
-  void install(Channel ch, RelayLeg leg) {
-    ChannelPipeline p = ch.pipeline();
-    if (p.get("chunkedWriter") != null) {
-      p.remove("chunkedWriter");
+  /** {@code c} has finished. On the listener's event loop. */
+  void closed(ProxyConnection c) {
+    tracker.remove(c);
+    if (open.remove(c) && open.isEmpty() && drained != null) {
+      drained.tryComplete();
     }
-    p.addBefore("handler", RelayLeg.NAME, leg);
+  }
+
+  /** Completes {@code done} once no connection of this listener is open. On the listener's event loop. */
+  void whenDrained(Promise<Void> done) {
+    drained = done;
+    if (open.isEmpty()) {
+      done.tryComplete();
+    }
+  }
+
+  /** Closes every open connection of this listener at once, as a stopped listener does. On its event loop. */
+  void cutAll() {
+    new ArrayList<>(open).forEach(ProxyConnection::cut);
+  }
+
+  /** Puts {@code leg} last but for the pipeline's end, so that it sees every read and event. */
+  void install(Channel ch, RelayLeg leg) {
+    ch.pipeline().addBefore(PipelineEnd.NAME, RelayLeg.NAME, leg);
   }
 }

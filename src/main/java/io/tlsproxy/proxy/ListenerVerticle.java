@@ -1,43 +1,47 @@
 package io.tlsproxy.proxy;
 
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
-import io.vertx.core.Promise;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One listener: accepts connections on its port and hands each to a {@link ProxyConnection}. It is deployed as a
- * single verticle instance, so its connect handler and all its connections run on one event loop; the
- * {@link HandshakeRateLimiter} relies on that.
+ * single verticle instance, and every connection it accepts, with its upstream, is placed on this verticle's event
+ * loop, so that the listener's state (the {@link HandshakeRateLimiter}, its open connections) needs no lock.
+ *
+ * <p>It accepts with a plain Netty server bootstrap on Vert.x's acceptor loop, transport and allocator rather than a
+ * Vert.x {@code NetServer}: Vert.x wraps each socket in an object with its own outbound message queue, a few KiB
+ * per connection that the relay, which writes to the channels directly, never uses.
  */
 final class ListenerVerticle extends VerticleBase {
-
-  private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
 
   private final ListenerSetup setup;
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
   private final LoggingConfig.Format logFormat;
-  private NetServer server;
-  private NetClient client;
   private final Map<Route, UpstreamPool> pools = new ConcurrentHashMap<>();
-  private ConnectionLimiter connections;
+  private ListenerRuntime runtime;
   private HandshakeRateLimiter handshakes;
-  private final List<Channel> acceptedBeforeLimiter = new ArrayList<>();
+  private volatile Channel server;
 
   ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
@@ -55,57 +59,72 @@ final class ListenerVerticle extends VerticleBase {
   }
 
   int actualPort() {
-    return server.actualPort();
+    return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
   @Override
   public Future<?> start() {
     ListenerConfig cfg = setup.config();
-    // TLS is done by our own handlers on both legs (see ProxyConnection), so Vert.x sees plain TCP. Each route
-    // has its own connect timeout, given per connect.
-    client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
+    // TLS is done by our own handlers on both legs (see ProxyConnection), so the channels are plain TCP.
+    Dialer dialer = new Dialer(vertx);
     List<Future<Void>> resolved = new ArrayList<>();
     for (Route route : setup.routes().all()) {
       String owner = route == setup.routes().fallback() ? cfg.name() : cfg.name() + "/" + route.name();
       UpstreamPool pool = new UpstreamPool(owner, route.upstream(), metrics, UpstreamPool.SYSTEM);
       pools.put(route, pool);
-      resolved.add(pool.start(vertx, client, route.clientTls()));
+      resolved.add(pool.start(vertx, dialer, route.clientTls()));
     }
-    ListenerRuntime runtime = new ListenerRuntime(setup, client, pools, tracker, metrics, logFormat);
-    server = vertx.createNetServer(new NetServerOptions()
-        .setHost(cfg.listen().host())
-        .setPort(cfg.listen().port())
-        .setTcpNoDelay(true)
-        .setReuseAddress(true));
+    runtime = new ListenerRuntime(setup, dialer, pools, tracker, metrics, logFormat);
     if (cfg.limits().maxHandshakesPerSecond() > 0) {
       handshakes = new HandshakeRateLimiter(cfg.name(), cfg.limits(), cfg.tls().handshakeTimeout(), metrics);
     }
-    server.connectHandler(socket -> {
-      Channel ch = ListenerRuntime.channelOf(socket);
-      if (connections == null) {
-        acceptedBeforeLimiter.add(ch); // accepted in the instant between bind and the limiter's installation
-      } else {
-        connections.count(ch);
-      }
-      Runnable start = () -> {
-        ProxyConnection c = new ProxyConnection(runtime, ch);
-        tracker.add(c);
-        c.start();
-      };
-      if (handshakes == null) {
-        start.run();
-      } else {
-        handshakes.admit(ch, start);
-      }
-    });
-    server.exceptionHandler(t -> LOG.log(Level.FINE, "listener=" + cfg.name() + " accept error", t));
     // Names are resolved before the port opens, so that the first connections go to resolved addresses.
-    return Future.all(resolved).compose(x -> server.listen()).map(s -> {
-      connections = ConnectionLimiter.install(server, cfg.name(), cfg.limits(), metrics);
-      acceptedBeforeLimiter.forEach(connections::count);
-      acceptedBeforeLimiter.clear();
-      return s;
+    return Future.all(resolved).compose(x -> bind(cfg));
+  }
+
+  private Future<Channel> bind(ListenerConfig cfg) {
+    InetSocketAddress address = new InetSocketAddress(cfg.listen().host(), cfg.listen().port());
+    if (address.isUnresolved()) {
+      return Future.failedFuture(new UnknownHostException(cfg.listen().host()));
+    }
+    VertxInternal vx = (VertxInternal) vertx;
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(vx.acceptorEventLoopGroup(), ((ContextInternal) context).nettyEventLoop())
+        .channelFactory(vx.transport().serverChannelFactory(false))
+        .option(ChannelOption.SO_REUSEADDR, true)
+        // The limiter goes in before the bind, so that it counts every connection accepted.
+        .handler(ConnectionLimiter.create(cfg.name(), cfg.limits(), metrics))
+        .childOption(ChannelOption.ALLOCATOR, VertxByteBufAllocator.POOLED_ALLOCATOR)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childHandler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            accepted(ch);
+          }
+        });
+    Promise<Channel> bound = Promise.promise();
+    ChannelFuture f = bootstrap.bind(address);
+    f.addListener(x -> {
+      if (x.isSuccess()) {
+        server = f.channel();
+        bound.complete(f.channel());
+      } else {
+        bound.fail(x.cause());
+      }
     });
+    return bound.future();
+  }
+
+  /** A new connection, on this listener's event loop, before anything was read from it. */
+  private void accepted(Channel ch) {
+    ch.pipeline().addLast(PipelineEnd.NAME, PipelineEnd.INSTANCE);
+    Runnable start = () -> new ProxyConnection(runtime, ch).start();
+    if (handshakes == null) {
+      start.run();
+    } else {
+      handshakes.admit(ch, start);
+    }
   }
 
   /** The pools of this listener's routes (empty before start). */
@@ -113,19 +132,40 @@ final class ListenerVerticle extends VerticleBase {
     return pools.values();
   }
 
-  /** Stops accepting at once; completes when open connections have closed, or are cut after {@code grace}. */
+  /**
+   * Stops accepting at once; completes when open connections have closed, or when they are cut after
+   * {@code grace}.
+   */
   Future<Void> shutdown(java.time.Duration grace) {
     if (handshakes != null) {
       handshakes.stop();
     }
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> drained = Promise.promise();
+    server.close().addListener(f -> context.runOnContext(v -> {
+      long timer = vertx.setTimer(Math.max(1, grace.toMillis()), id -> {
+        runtime.cutAll();
+        drained.tryComplete();
+      });
+      drained.future().onComplete(x -> vertx.cancelTimer(timer));
+      runtime.whenDrained(drained);
+    }));
+    return drained.future();
   }
 
   @Override
   public Future<?> stop() {
     pools.values().forEach(UpstreamPool::stop);
-    return Future.join(server == null ? Future.succeededFuture() : server.close(),
-        client == null ? Future.succeededFuture() : client.close());
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> closed = Promise.promise();
+    server.close().addListener(f -> context.runOnContext(v -> {
+      runtime.cutAll();
+      closed.complete();
+    }));
+    return closed.future();
   }
 }

@@ -60,8 +60,9 @@ final class ProxyConnection {
     this.dialer = new UpstreamDialer(listener, this, down, log);
   }
 
-  /** Called once, from the listener's connect handler, before the first read. */
+  /** Called once, from the listener's channel initializer (or at its handshake turn), before the first read. */
   void start() {
+    listener.opened(this);
     metrics.connectionOpened();
     Duration lifetime = listener.setup().config().maxConnectionLifetime();
     if (!lifetime.isZero()) {
@@ -272,6 +273,15 @@ final class ProxyConnection {
     down.eventLoop().execute(() -> closeWith(reason, null));
   }
 
+  /** Closes both channels at once, flushing nothing: the listener stopped. On the event loop. */
+  void cut() {
+    down.close();
+    Channel up = dialer.channel();
+    if (up != null) {
+      up.close();
+    }
+  }
+
   private void closeBoth() {
     if (!closing) {
       closing = true;
@@ -293,7 +303,7 @@ final class ProxyConnection {
     finished = true;
     cancel(idleTimer);
     cancel(lifetimeTimer);
-    listener.tracker().remove(this);
+    listener.closed(this);
     if (acquired != null) {
       listener.pool(route).release(acquired);
     }

@@ -145,7 +145,7 @@ public final class ProxyServer {
   private Future<Void> stopAccepting(Duration timeout) {
     long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> tracker.closeAll("drain_timeout"));
     List<Future<Void>> shutdowns = new ArrayList<>();
-    // Vert.x's own deadline is a backstop behind ours, so that our close reason is the one logged.
+    // The listeners' own deadline is a backstop behind ours, so that our close reason is the one logged.
     Duration backstop = timeout.plus(DRAIN_BACKSTOP);
     listeners.values().forEach(v -> shutdowns.add(v.shutdown(backstop)));
     return Future.join(shutdowns).onComplete(x -> vertx.cancelTimer(timer)).mapEmpty();

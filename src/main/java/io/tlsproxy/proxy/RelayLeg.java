@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
@@ -13,7 +14,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
- * One leg of a relay, sitting in its channel's pipeline in front of Vert.x's own handler. It forwards every
+ * One leg of a relay, last in its channel's pipeline but for {@link PipelineEnd}. It forwards every
  * buffer to the other leg as is (no copy), reads again only while the other leg can take more (Netty's write
  * watermarks), and turns end-of-input, TLS events and errors into calls on its {@link ProxyConnection}.
  */
@@ -69,6 +70,17 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
     if (!inputEnded) {
       setReading(other.channel().isWritable());
     }
+  }
+
+  /** Sets up a new upstream channel's pipeline: this leg, then the end. */
+  ChannelInitializer<Channel> initializer() {
+    RelayLeg leg = this;
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(NAME, leg).addLast(PipelineEnd.NAME, PipelineEnd.INSTANCE);
+      }
+    };
   }
 
   void setReading(boolean on) {
@@ -159,8 +171,7 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
         closeEventBeforeCloseNotify = true;
       }
     }
-    // Other events (idle, channel input shutdown read complete) are of no use to the relay. Not passed on:
-    // Vert.x's handler would act on some of them.
+    // Other events (idle, channel input shutdown read complete) are of no use to the relay. Not passed on.
     ReferenceCountUtil.release(evt);
   }
 

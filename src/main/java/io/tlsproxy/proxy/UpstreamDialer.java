@@ -2,13 +2,12 @@ package io.tlsproxy.proxy;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.ssl.SslHandler;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.tls.HandshakeFailure;
-import io.vertx.core.net.ConnectOptions;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -90,23 +89,21 @@ final class UpstreamDialer {
       return;
     }
     endpoint = endpoints.get(endpointIndex++);
-    ConnectOptions options = new ConnectOptions().setRemoteAddress(endpoint.socketAddress())
-        .setTimeout((int) Math.min(Integer.MAX_VALUE, route.upstream().connectTimeout().toMillis()));
-    listener.client().connect(options).onComplete(ar -> {
-      if (ar.failed()) {
-        String reason = connectFailureReason(ar.cause());
-        dialFailed(reason, reason, ar.cause());
+    RelayLeg leg = new RelayLeg(connection);
+    listener.dialer().connect(down.eventLoop(), endpoint.socketAddress(), route.upstream().connectTimeout(),
+        leg.initializer()).addListener(f -> {
+      Channel ch = ((ChannelFuture) f).channel();
+      if (!f.isSuccess()) {
+        String reason = connectFailureReason(f.cause());
+        dialFailed(reason, reason, f.cause());
         return;
       }
-      Channel ch = ListenerRuntime.channelOf(ar.result());
       if (connection.isClosing()) {
         ch.close();
         return;
       }
       up = ch;
-      upLeg = new RelayLeg(connection);
-      ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-      listener.install(ch, upLeg);
+      upLeg = leg;
       log.upstream(endpoint.toString());
       sendProxyHeader(ch, route.upstream());
       if (route.clientTls() != null) {

@@ -6,7 +6,6 @@ import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.tls.ClientTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.net.NetClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -74,9 +73,9 @@ final class UpstreamPool {
   /**
    * Resolves every host name, then starts re-resolution and health checks on the calling context (the owner's
    * event loop). A name that does not resolve does not fail the start: it is dialled by name until it resolves.
-   * {@code client} dials the checks; {@code tls} (null for a plaintext upstream) makes them TLS handshakes.
+   * {@code dialer} dials the checks; {@code tls} (null for a plaintext upstream) makes them TLS handshakes.
    */
-  Future<Void> start(Vertx vertx, NetClient client, ClientTls tls) {
+  Future<Void> start(Vertx vertx, Dialer dialer, ClientTls tls) {
     this.vertx = vertx;
     Future<Void> first = hasNames ? resolveAll() : Future.succeededFuture();
     if (hasNames && !config.dnsTtl().isZero()) {
@@ -84,7 +83,7 @@ final class UpstreamPool {
     }
     return first.onComplete(x -> {
       if (config.healthCheck() != null && !stopped) {
-        checker = new HealthChecker(owner, config.healthCheck(), vertx, client, tls,
+        checker = new HealthChecker(owner, config.healthCheck(), vertx, dialer, tls,
             OnwardProxyHeader.forHealthCheck(config.proxyProtocol()), this::allTargets, this::publishHealth);
         publishHealth();
         checker.start();

@@ -3,7 +3,6 @@ package io.tlsproxy.proxy;
 import io.netty.util.NetUtil;
 import io.tlsproxy.config.HealthCheckConfig;
 import io.tlsproxy.config.HostPort;
-import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -62,9 +61,10 @@ final class UpstreamTarget {
     return address;
   }
 
-  SocketAddress socketAddress() {
-    return address == null ? SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host())
-        : SocketAddress.inetSocketAddress(new InetSocketAddress(address, endpoint.port()));
+  /** The address to dial: unresolved when the name has not resolved yet, so that the dial resolves it. */
+  InetSocketAddress socketAddress() {
+    return address == null ? InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port())
+        : new InetSocketAddress(address, endpoint.port());
   }
 
   int active() {

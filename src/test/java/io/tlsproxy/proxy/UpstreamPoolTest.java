@@ -200,7 +200,7 @@ class UpstreamPoolTest {
     Vertx vertx = Vertx.vertx();
     started.add(vertx);
     var done = new java.util.concurrent.CompletableFuture<Void>();
-    vertx.runOnContext(v -> p.start(vertx, vertx.createNetClient(), null).onComplete(ar -> done.complete(null)));
+    vertx.runOnContext(v -> p.start(vertx, new Dialer(vertx), null).onComplete(ar -> done.complete(null)));
     done.get(10, TimeUnit.SECONDS);
     Map<HostPort, List<UpstreamTarget>> t = p.targets();
     assertTrue(t.values().stream().flatMap(List::stream).allMatch(x -> x.address() != null), "resolved: " + t);
