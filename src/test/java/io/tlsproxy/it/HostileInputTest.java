@@ -1,6 +1,7 @@
 package io.tlsproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
@@ -15,11 +16,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +53,24 @@ class HostileInputTest {
   /** A real ClientHello record, as the JDK client sends it to proxy.test. */
   private byte[] clientHello;
   private Bystander bystander;
+  /** Netty's warnings about errors that no handler took, which the proxy must never leave to Netty. */
+  private final List<String> unhandled = new CopyOnWriteArrayList<>();
+  private final Handler unhandledCapture = new Handler() {
+    @Override
+    public void publish(LogRecord r) {
+      if (String.valueOf(r.getMessage()).contains("tail of the pipeline")) {
+        unhandled.add(r.getMessage());
+      }
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
+  };
 
   @BeforeAll
   void start() throws Exception {
@@ -56,6 +80,7 @@ class HostileInputTest {
     client = TestPki.clientContext(ca, null);
     echo = TestServer.echo();
     logs = new LogCapture();
+    Logger.getLogger("io.netty").addHandler(unhandledCapture);
     proxy = ProxyHarness.start(dir, """
         listeners:
           - name: tls
@@ -71,6 +96,7 @@ class HostileInputTest {
     proxy.close();
     echo.close();
     logs.close();
+    Logger.getLogger("io.netty").removeHandler(unhandledCapture);
   }
 
   @BeforeEach
@@ -81,6 +107,7 @@ class HostileInputTest {
   @AfterEach
   void stopBystander() throws Exception {
     bystander.close();
+    assertEquals(List.of(), unhandled, "errors that reached the end of a channel's pipeline unhandled");
   }
 
   @Test
