@@ -61,7 +61,7 @@ final class Shutdown {
 
   private void drainAndExit() {
     long ms = config.drainTimeout().toMillis();
-    LOG.info(requestedBy + ": draining, open connections: " + server.connections().size() + ", up to " + ms
+    LOG.info(requestedBy + ": draining, open connections: " + server.openConnections() + ", up to " + ms
         + " ms" + (config.acceptDuringDrain() ? ", still accepting until then (acceptDuringDrain)" : ""));
     try {
       server.drain(config.drainTimeout(), config.acceptDuringDrain()).toCompletionStage().toCompletableFuture()

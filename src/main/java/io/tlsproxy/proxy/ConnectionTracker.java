@@ -1,10 +1,14 @@
 package io.tlsproxy.proxy;
 
+import java.util.ArrayList;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The open connections of the whole proxy, so that a drain knows when it is done and what to close. */
-public final class ConnectionTracker {
+/**
+ * The open connections of one listener, so that a drain knows when it is done and what to close. Added and
+ * removed on the listener's event loop; counted and closed from any thread.
+ */
+final class ConnectionTracker {
 
   private final Set<ProxyConnection> open = ConcurrentHashMap.newKeySet();
 
@@ -12,16 +16,26 @@ public final class ConnectionTracker {
     open.add(c);
   }
 
-  void remove(ProxyConnection c) {
-    open.remove(c);
+  /** True when {@code c} was open. */
+  boolean remove(ProxyConnection c) {
+    return open.remove(c);
   }
 
-  public int size() {
+  boolean isEmpty() {
+    return open.isEmpty();
+  }
+
+  /** Closes every open connection at once, as a stopped listener does. On the listener's event loop. */
+  void cutAll() {
+    new ArrayList<>(open).forEach(ProxyConnection::cut);
+  }
+
+  int size() {
     return open.size();
   }
 
   /** Closes every open connection on its own event loop. */
-  public void closeAll(String reason) {
+  void closeAll(String reason) {
     for (ProxyConnection c : open) {
       c.closeFromOutside(reason);
     }

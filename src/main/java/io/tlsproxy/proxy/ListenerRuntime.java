@@ -4,15 +4,12 @@ import io.netty.channel.Channel;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.vertx.core.Promise;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * What the connections of one listener share: its setup (with its routes), its dialer and the pools, and the set
- * of its open connections, which the listener drains and closes. All of a listener's connections run on its one
- * event loop; the set is only touched there.
+ * What the connections of one listener share: its setup (with its routes), its dialer and the pools, and the
+ * tracker of its open connections, which the listener drains and closes. All of a listener's connections run on
+ * its one event loop.
  */
 final class ListenerRuntime {
 
@@ -22,8 +19,7 @@ final class ListenerRuntime {
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
   private final LoggingConfig.Format logFormat;
-  private final Set<ProxyConnection> open = new HashSet<>();
-  /** Completed once {@link #open} is empty, after a drain began; null before. */
+  /** Completed once no connection is open any more, after a drain began; null before. */
   private Promise<Void> drained;
 
   ListenerRuntime(ListenerSetup setup, Dialer dialer, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
@@ -63,14 +59,12 @@ final class ListenerRuntime {
 
   /** {@code c} has started. On the listener's event loop. */
   void opened(ProxyConnection c) {
-    open.add(c);
     tracker.add(c);
   }
 
   /** {@code c} has finished. On the listener's event loop. */
   void closed(ProxyConnection c) {
-    tracker.remove(c);
-    if (open.remove(c) && open.isEmpty() && drained != null) {
+    if (tracker.remove(c) && tracker.isEmpty() && drained != null) {
       drained.tryComplete();
     }
   }
@@ -78,14 +72,14 @@ final class ListenerRuntime {
   /** Completes {@code done} once no connection of this listener is open. On the listener's event loop. */
   void whenDrained(Promise<Void> done) {
     drained = done;
-    if (open.isEmpty()) {
+    if (tracker.isEmpty()) {
       done.tryComplete();
     }
   }
 
   /** Closes every open connection of this listener at once, as a stopped listener does. On its event loop. */
   void cutAll() {
-    new ArrayList<>(open).forEach(ProxyConnection::cut);
+    tracker.cutAll();
   }
 
   /** Puts {@code leg} last but for the pipeline's end, so that it sees every read and event. */

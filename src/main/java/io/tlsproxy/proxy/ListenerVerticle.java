@@ -43,10 +43,10 @@ final class ListenerVerticle extends VerticleBase {
   private HandshakeRateLimiter handshakes;
   private volatile Channel server;
 
-  ListenerVerticle(ListenerSetup setup, ConnectionTracker tracker, ListenerMetrics metrics,
+  ListenerVerticle(ListenerSetup setup, ListenerMetrics metrics,
                    LoggingConfig.Format logFormat) {
     this.setup = setup;
-    this.tracker = tracker;
+    this.tracker = new ConnectionTracker();
     this.metrics = metrics;
     this.logFormat = logFormat;
   }
@@ -125,6 +125,11 @@ final class ListenerVerticle extends VerticleBase {
     } else {
       handshakes.admit(ch, start);
     }
+  }
+
+  /** This listener's open connections. */
+  ConnectionTracker connections() {
+    return tracker;
   }
 
   /** The pools of this listener's routes (empty before start). */

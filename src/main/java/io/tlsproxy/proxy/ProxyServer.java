@@ -21,15 +21,12 @@ public final class ProxyServer {
   private final Vertx vertx;
   private final Map<String, ListenerVerticle> listeners;
   private final List<String> deployments;
-  private final ConnectionTracker tracker;
   private volatile boolean draining;
 
-  private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments,
-                      ConnectionTracker tracker) {
+  private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.deployments = deployments;
-    this.tracker = tracker;
   }
 
   /**
@@ -38,14 +35,13 @@ public final class ProxyServer {
    */
   public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
                                          LoggingConfig.Format logFormat) {
-    ConnectionTracker tracker = new ConnectionTracker();
     Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < setups.size(); i++) {
       ListenerSetup setup = setups.get(i);
       String key = "listeners[" + i + "].listen";
-      ListenerVerticle v = new ListenerVerticle(setup, tracker, metrics.listener(setup.name()), logFormat);
+      ListenerVerticle v = new ListenerVerticle(setup, metrics.listener(setup.name()), logFormat);
       verticles.put(setup.name(), v);
       chain = chain.compose(x -> vertx.deployVerticle(v)
           .recover(t -> Future.failedFuture(bindError(key, setup, t)))
@@ -54,7 +50,7 @@ public final class ProxyServer {
             return null;
           }));
     }
-    ProxyServer server = new ProxyServer(vertx, verticles, ids, tracker);
+    ProxyServer server = new ProxyServer(vertx, verticles, ids);
     return chain.map(x -> server).recover(t -> server.close().transform(ignored -> Future.failedFuture(t)));
   }
 
@@ -114,8 +110,9 @@ public final class ProxyServer {
     return all.future();
   }
 
-  public ConnectionTracker connections() {
-    return tracker;
+  /** How many connections are open across the listeners. */
+  public int openConnections() {
+    return listeners.values().stream().mapToInt(v -> v.connections().size()).sum();
   }
 
   /**
@@ -143,7 +140,7 @@ public final class ProxyServer {
   }
 
   private Future<Void> stopAccepting(Duration timeout) {
-    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> tracker.closeAll("drain_timeout"));
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> listeners.values().forEach(v -> v.connections().closeAll("drain_timeout")));
     List<Future<Void>> shutdowns = new ArrayList<>();
     // The listeners' own deadline is a backstop behind ours, so that our close reason is the one logged.
     Duration backstop = timeout.plus(DRAIN_BACKSTOP);
