@@ -130,8 +130,16 @@ public final class Startup {
       setups.add(new ListenerSetup(l, server, new RouteTable(routes, fallback)));
     }
     warnings.addAll(factory.warnings());
+    String fallback = PolicyResolver.defaultEngineFallback();
+    if (fallback != null && setups.stream().anyMatch(Startup::usesTls)) {
+      warnings.add("engine: " + fallback);
+    }
     problems.throwIfAny();
     return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
+  }
+
+  private static boolean usesTls(ListenerSetup setup) {
+    return setup.serverTls() != null || setup.routes().all().stream().anyMatch(r -> r.clientTls() != null);
   }
 
   /** The TLS originated towards {@code upstream} (null when plaintext), with its warnings. */

@@ -11,7 +11,9 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.tlsproxy.tls.TlsHalfClose;
 import java.util.ArrayDeque;
+import javax.net.ssl.SSLEngine;
 
 /**
  * One leg of a relay, last in its channel's pipeline but for {@link PipelineEnd}. It forwards every
@@ -28,8 +30,11 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   /** Bytes read before the other leg exists; bounded because reading stops as soon as one arrives. */
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
   private boolean inputEnded;
-  /** An SSL close event came while the engine had not yet seen the peer's close_notify (see below). */
-  private boolean closeEventBeforeCloseNotify;
+  /**
+   * The TLS engine of this leg, once its handshake is done, if it is one whose peer's close_notify comes without
+   * an event: the OpenSSL engine once {@link TlsHalfClose} has kept it writing, or after an early close event.
+   */
+  private SSLEngine closeNotifyUnannounced;
   private long bytesIn;
   private long bytesForwarded;
 
@@ -125,14 +130,23 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
     if (to != null) {
       to.ctx.flush();
     }
-    if (closeEventBeforeCloseNotify && !inputEnded && peerSentCloseNotify()) {
-      endInput(); // the peer's close_notify, which gets no event of its own after an early one
+    if (closeNotifyUnannounced != null && !inputEnded && TlsHalfClose.peerSentCloseNotify(closeNotifyUnannounced)) {
+      closeNotifyReceived(); // the peer's close_notify, which gets no event of its own
     }
   }
 
-  private boolean peerSentCloseNotify() {
+  private SSLEngine engine() {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-    return ssl == null || ssl.engine().isInboundDone();
+    return ssl == null ? null : ssl.engine();
+  }
+
+  /**
+   * Nothing valid can follow a close_notify, and the engine would leave whatever does in SslHandler's buffer:
+   * reading stops, so a peer cannot make that buffer grow. The other direction keeps flowing.
+   */
+  private void closeNotifyReceived() {
+    setReading(false);
+    endInput();
   }
 
   private void endInput() {
@@ -153,6 +167,10 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof SslHandshakeCompletionEvent e) {
+      SSLEngine engine = e.isSuccess() ? engine() : null;
+      if (engine != null && TlsHalfClose.keepWritingAfterPeerClose(engine)) {
+        closeNotifyUnannounced = engine;
+      }
       connection.onHandshake(this, e.cause());
     } else if (evt instanceof SniCompletionEvent e && e.cause() != null) {
       // The SNI handler reports its own handshake timeout this way, then closes the channel: a handshake failure.
@@ -165,10 +183,11 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
       // TLS close_notify, as a rule. But once our own close_notify is out, Netty's OpenSSL engine reports every
       // later unwrap as CLOSED (ReferenceCountedOpenSslEngine#newResult), data included, and SslHandler fires
       // this event once, on the first of them. Only the engine knows whether the peer's close_notify came.
-      if (peerSentCloseNotify()) {
-        endInput();
+      SSLEngine engine = engine();
+      if (engine == null || TlsHalfClose.peerSentCloseNotify(engine)) {
+        closeNotifyReceived();
       } else {
-        closeEventBeforeCloseNotify = true;
+        closeNotifyUnannounced = engine;
       }
     }
     // Other events (idle, channel input shutdown read complete) are of no use to the relay. Not passed on.

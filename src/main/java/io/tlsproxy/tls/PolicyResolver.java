@@ -72,14 +72,31 @@ public final class PolicyResolver {
 
   /**
    * The engine of sections that name none: the system property {@code tlsproxy.defaultEngine} (for tests and
-   * troubleshooting), else the JDK's. OpenSSL is not the default: when the peer's close_notify arrives, Netty's
-   * OpenSSL engine sends its own and refuses further writes (ReferenceCountedOpenSslEngine#closeAll calls
-   * closeOutbound, i.e. SSL_shutdown), so a TLS 1.3 client that ends its request with close_notify and waits
-   * for the reply (RFC 8446 section 6.1) would get a silently truncated one. BoringSSL would allow the write;
-   * the engine offers no way to keep it from shutting down. See docs/performance.md.
+   * troubleshooting), else OpenSSL (BoringSSL) where it can load and be kept writing after a peer's close_notify
+   * ({@link TlsHalfClose}), else the JDK's ({@link #defaultEngineFallback} says why).
    */
   public static String defaultEngine() {
-    return System.getProperty("tlsproxy.defaultEngine", TlsPolicy.JDK);
+    String chosen = System.getProperty("tlsproxy.defaultEngine");
+    if (chosen != null) {
+      return chosen;
+    }
+    return defaultEngineFallback() == null ? TlsPolicy.OPENSSL : TlsPolicy.JDK;
+  }
+
+  /** Why sections that name no engine run on the JDK's rather than OpenSSL, or null when they do not. */
+  public static String defaultEngineFallback() {
+    if (System.getProperty("tlsproxy.defaultEngine") != null) {
+      return null;
+    }
+    if (!OpenSsl.isAvailable()) {
+      return "the OpenSSL library cannot load on this platform (" + OpenSsl.unavailabilityCause()
+          + "); TLS sections without an engine use the JDK engine";
+    }
+    if (!TlsHalfClose.SUPPORTED) {
+      return "this Netty version's OpenSSL engine cannot be kept writing after a peer's close_notify (TLS "
+          + "half-close); TLS sections without an engine use the JDK engine";
+    }
+    return null;
   }
 
   /** A resolver with {@link #defaultEngine()}. */
@@ -127,16 +144,14 @@ public final class PolicyResolver {
     if (engine == null) {
       problems.add(path + ".engine", "unknown engine '" + config.engine() + "'; use openssl or jdk");
       engine = TlsPolicy.JDK;
-    } else if (TlsPolicy.OPENSSL.equals(config.engine() == null ? defaultEngine : config.engine())
-        && engine.equals(TlsPolicy.JDK)) {
+    } else if (TlsPolicy.OPENSSL.equals(config.engine()) && engine.equals(TlsPolicy.JDK)) {
       notes.add(path + ".engine: the OpenSSL library cannot load on this platform ("
           + OpenSsl.unavailabilityCause() + "); using the JDK engine");
     }
     boolean openssl = engine.equals(TlsPolicy.OPENSSL);
-    if (openssl) {
-      notes.add(path + ".engine: openssl: a peer's close_notify ends both directions of that connection (a peer "
-          + "that half-closes TLS gets no more data); an ALPN mismatch does not fail the handshake; TLS 1.3 suites "
-          + "follow the client's order");
+    if (openssl && !config.alpn().isEmpty()) {
+      notes.add(path + ".alpn: with the OpenSSL engine an ALPN mismatch does not fail the handshake (the "
+          + "connection goes on without a protocol); use engine: jdk to refuse it");
     }
     String profile = config.profile().trim().toLowerCase(Locale.ROOT);
     List<String> protocols;

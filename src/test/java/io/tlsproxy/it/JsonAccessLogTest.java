@@ -59,9 +59,7 @@ class JsonAccessLogTest {
         listeners:
           - name: %s
             listen: 127.0.0.1:0
-            # engine: jdk: the client ends its request with close_notify and waits for the reply (TLS 1.3
-            # half-close), which the OpenSSL engine cannot carry
-            tls: {certificates: [{cert: %s, key: %s}], engine: jdk}
+            tls: {certificates: [{cert: %s, key: %s}]}
             upstream: {endpoints: [127.0.0.1:%d]}
         """;
     jsonProxy = ProxyHarness.start(dir, "logging: {format: json}\n"

@@ -75,7 +75,6 @@ public final class Clients {
     return tls(ctx, port, sni, null, null);
   }
 
-  /** Sends {@code request}, ends the write side, and returns everything read until the peer finishes. */
   /** Reads one line of text, up to a newline that is not included: a backend's greeting. */
   public static String readLine(Socket s) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -86,6 +85,7 @@ public final class Clients {
     return line.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
+  /** Sends {@code request}, ends the write side, and returns everything read until the peer finishes. */
   public static byte[] requestReply(Socket s, byte[] request) throws IOException {
     s.getOutputStream().write(request);
     s.getOutputStream().flush();
