@@ -148,7 +148,7 @@ final class DownstreamStart {
     SSLSession session = TlsSessions.of(down);
     metrics.handshakeSucceeded(false, session.getProtocol(), session.getCipherSuite(),
         TlsSessions.resumed(down, session, handshakeStart), took);
-    log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(down), TlsSessions.peerSubject(session),
+    log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(down), TlsSessions.peerSubject(down, session),
         took);
     downLeg.setReading(false);
     dial();

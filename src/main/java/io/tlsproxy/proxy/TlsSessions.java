@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.internal.tcnative.SSL;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -56,8 +57,15 @@ final class TlsSessions {
     return session.getProtocol() + "/" + session.getCipherSuite();
   }
 
-  /** The subject of the peer's certificate, or null when it presented none. */
-  static String peerSubject(SSLSession session) {
+  /**
+   * The subject of the peer's certificate, or null when it presented none. Not asked when none was requested:
+   * the answer would be an exception, whose stack trace costs more than the rest of this per connection.
+   */
+  static String peerSubject(Channel ch, SSLSession session) {
+    SSLEngine engine = ch.pipeline().get(SslHandler.class).engine();
+    if (!engine.getNeedClientAuth() && !engine.getWantClientAuth()) {
+      return null;
+    }
     try {
       Certificate[] certs = session.getPeerCertificates();
       return certs.length > 0 && certs[0] instanceof X509Certificate x
