@@ -77,17 +77,47 @@ tree_pids() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
-# cpu_ticks PID: user+system CPU ticks of PID and its descendants, all threads included.
-cpu_ticks() {
-  local total=0 pid rest
-  local -a f
+# cpu_reading PID: the user+system CPU ticks of PID and its descendants, all threads included, then one
+# TID:TICKS word per JIT compiler thread among them. HotSpot names those threads "C1 CompilerThread0",
+# "C2 CompilerThread0", ... ("JVMCI CompilerThread0" with Graal); the kernel keeps the first 15 characters.
+# A native proxy has none. Shell builtins only, like tree_pids.
+cpu_reading() {
+  local total=0 pid line task comm
+  local -a f compilers=()
   for pid in $(tree_pids "$1"); do
-    { read -r rest <"/proc/$pid/stat"; } 2>/dev/null || continue
-    rest=${rest##*) }
-    read -ra f <<<"$rest"
+    { read -r line <"/proc/$pid/stat"; } 2>/dev/null || continue
+    line=${line##*) }
+    read -ra f <<<"$line"
     total=$((total + f[11] + f[12]))   # utime and stime: fields 14 and 15 of stat
+    for task in "/proc/$pid/task/"*/stat; do
+      { read -r line <"$task"; } 2>/dev/null || continue   # the thread may have just exited
+      comm=${line#*(}
+      comm=${comm%)*}
+      [[ $comm =~ ^(C1|C2|JVMCI)\ Compiler ]] || continue
+      read -ra f <<<"${line##*) }"
+      compilers+=("${line%% *}:$((f[11] + f[12]))")
+    done
   done
-  echo "$total"
+  echo "$total ${compilers[*]}"
+}
+
+# cpu_delta BEFORE AFTER: the ticks between two cpu_readings of the same process.
+cpu_delta() { echo $((${2%% *} - ${1%% *})); }
+
+# compiler_share BEFORE AFTER: the JIT compiler threads' share of the process's CPU ticks between two
+# cpu_readings, as a fraction with three decimals; "-" when the process has no compiler threads.
+# Per thread, so that a compiler thread started in between counts from zero. One that ended in between
+# loses its last ticks; HotSpot never ends the first thread of each compiler, and below 4 CPUs runs no other.
+compiler_share() {
+  local -a before after
+  local -A start=()
+  local w jit=0
+  read -ra before <<<"$1"
+  read -ra after <<<"$2"
+  ((${#after[@]} > 1)) || { echo -; return 0; }
+  for w in "${before[@]:1}"; do start[${w%%:*}]=${w#*:}; done
+  for w in "${after[@]:1}"; do jit=$((jit + ${w#*:} - ${start[${w%%:*}]:-0})); done
+  awk -v j="$jit" -v t=$((after[0] - before[0])) 'BEGIN { printf "%.3f", (t > 0 ? j / t : 0) }'
 }
 
 # smaps_kb PID FIELD: a field of smaps_rollup (Pss, Pss_Anon, ...) summed over PID and its

@@ -1,6 +1,8 @@
 # The scenarios. Each run_* function measures one proxy once and appends one line to $RESULTS:
 #   scenario proxy round units seconds cpu_seconds errors extra
-# where units are requests, handshakes, bytes or connections, depending on the scenario.
+# where units are requests, handshakes, bytes or connections, depending on the scenario, and extra
+# holds key=value words: in S1-S4 jit=, the JIT compiler threads' share of cpu_seconds ("-" for a
+# proxy without them), so that a reader can check the compiler was idle while it was measured.
 # Sourced, not executed.
 
 # Client connections per wrk run: enough to keep one proxy core busy, few enough for one wrk thread.
@@ -22,11 +24,11 @@ wrk_measure() {
   local -a hdr=()
   # S2: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
   [[ $scenario == S2* ]] && hdr=(-H "Connection: close")
-  c0=$(cpu_ticks "$pid")
+  c0=$(cpu_reading "$pid")
   out=$(env OPENSSL_CONF="$WORK/client-openssl.cnf" "$@" timeout $((secs + 30)) \
     "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" "${hdr[@]}" -s "$BENCH_DIR/lib/report.lua" "$url" 2>&1) ||
     { log "wrk failed against $proxy: $out"; return 0; }
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_reading "$pid")
   line=$(grep '^BENCH ' <<<"$out") || { log "no wrk report for $proxy: $out"; return 0; }
   local requests duration errors status p99
   requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
@@ -36,7 +38,8 @@ wrk_measure() {
   p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")
   record "$scenario" "$proxy" "$round" "$requests" \
     "$(awk -v d="$duration" 'BEGIN { printf "%.3f", d / 1e6 }')" \
-    "$(cpu_seconds $((c1 - c0)))" $((errors + status)) "p99_us=$p99"
+    "$(cpu_seconds "$(cpu_delta "$c0" "$c1")")" $((errors + status)) \
+    "p99_us=$p99 jit=$(compiler_share "$c0" "$c1")"
 }
 
 run_S1() { wrk_measure S1 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_CONNECTIONS" "$3"; }
@@ -58,15 +61,16 @@ run_S4() { wrk_measure S4 "$1" "$2" "http://127.0.0.1:$(proxy_port "$1" orig)/1k
 run_S3() {
   local proxy=$1 round=$2 secs=$3 pid c0 c1 json bytes seconds
   pid=$(proxy_pid "$proxy")
-  c0=$(cpu_ticks "$pid")
+  c0=$(cpu_reading "$pid")
   json=$(timeout $((secs + 30)) "${LOAD_PIN[@]}" iperf3 -c 127.0.0.1 -p "$(proxy_port "$proxy" tun-in)" \
     -t "$secs" -J 2>&1) || { log "iperf3 failed through $proxy"; return 0; }
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_reading "$pid")
   read -r bytes seconds < <(python3 -c '
 import json, sys
 r = json.load(sys.stdin)["end"]["sum_received"]
 print(r["bytes"], r["seconds"])' <<<"$json") || { log "no iperf3 result through $proxy"; return 0; }
-  record S3 "$proxy" "$round" "$bytes" "$seconds" "$(cpu_seconds $((c1 - c0)))" 0 -
+  record S3 "$proxy" "$round" "$bytes" "$seconds" "$(cpu_seconds "$(cpu_delta "$c0" "$c1")")" 0 \
+    "jit=$(compiler_share "$c0" "$c1")"
 }
 
 # S5: memory per idle TLS connection. A fresh proxy process per measurement, so that memory touched

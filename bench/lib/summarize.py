@@ -6,6 +6,11 @@ For every scenario and proxy: the median over rounds, the spread (lowest and hig
 ratio to the best peer, where peers are every proxy other than tlsproxy and its engine variants.
 Throughput is compared with the fastest peer, CPU per unit with the peer that spends the least; the
 two are often different peers.
+
+The optional second file holds the warm-up runs in the same format (their last run per proxy and
+scenario carries warmup=idle or warmup=cap). Under each table, a list gives every proxy's warm-up time
+with the CPU its JIT compiler spent in it, and the compiler threads' median share of the proxy's CPU in
+the measured runs (the jit= field), which shows whether the compiler was still busy while measured.
 """
 import statistics
 import sys
@@ -31,12 +36,76 @@ def is_peer(proxy):
     return not proxy.startswith("tlsproxy")
 
 
+def fields(extra):
+    """The key=value words of the extra column."""
+    return dict(p.split("=", 1) for p in extra.split() if "=" in p)
+
+
+def jit_share(extra):
+    """The compiler threads' share of the run's CPU: a fraction, "-" without compiler threads, or None."""
+    jit = fields(extra).get("jit")
+    return jit if jit in (None, "-") else float(jit)
+
+
+def read(path):
+    """scenario -> proxy -> [(units, seconds, cpu, errors, extra)], and the proxies in order of appearance."""
+    data = defaultdict(lambda: defaultdict(list))
+    order = []
+    with open(path) as lines:
+        for line in lines:
+            f = line.rstrip("\n").split("\t")
+            if len(f) < 8:
+                continue
+            scenario, proxy = f[0], f[1]
+            if proxy not in order:
+                order.append(proxy)
+            data[scenario][proxy].append((int(f[3]), float(f[4]), float(f[5]), int(f[6]), f[7]))
+    return data, order
+
+
+def percent(x):
+    return f"{x * 100:.1f} %"
+
+
+def warm_up_note(proxy, rows):
+    """How long PROXY was warmed up, what its compiler spent meanwhile, and what ended the warm-up."""
+    shares = [(cpu, jit_share(extra)) for _, _, cpu, _, extra in rows]
+    compiled = [cpu * jit for cpu, jit in shares if isinstance(jit, float)]
+    details = [f"compiler {fmt(sum(compiled))} CPU-s"] if compiled else []
+    stop, last = fields(rows[-1][4]).get("warmup"), shares[-1][1]
+    if stop == "cap" and isinstance(last, float):
+        details.append(f"cap reached, {percent(last)} in the last run")
+    elif stop is None:
+        details.append("ended by a failed run")
+    text = f"{proxy} {sum(round(seconds) for _, seconds, *_ in rows)} s"
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
+def compiler_notes(runs, warmups, order):
+    """List items under a scenario's table: the warm-up per proxy, and the compiler's share while measured."""
+    notes = []
+    warmed = [warm_up_note(proxy, warmups[proxy]) for proxy in order if proxy in warmups]
+    if warmed:
+        notes.append("- warm-up: " + ", ".join(warmed))
+    busy, without = [], []
+    for proxy in order:
+        shares = [jit_share(extra) for *_, extra in runs.get(proxy, [])]
+        if shares and all(j == "-" for j in shares):
+            without.append(proxy)
+        elif shares and all(isinstance(j, float) for j in shares):
+            busy.append(f"{proxy} {percent(statistics.median(shares))}")
+    if busy:
+        note = "- JIT compiler threads' share of the proxy's CPU in the measured runs (median): " + ", ".join(busy)
+        notes.append(note + (f"; no compiler threads in {', '.join(without)}" if without else ""))
+    return notes
+
+
 def measures(scenario, rows):
     """Per-round (primary, secondary) figures of one proxy; primary higher is better except S5."""
     out = []
     for units, seconds, cpu, errors, extra in rows:
         if scenario == "S5":
-            kv = dict(p.split("=") for p in extra.split())
+            kv = fields(extra)
             pss0, pss1 = int(kv["pss0_kb"]), int(kv["pss1_kb"])
             anon0, anon1 = int(kv.get("anon0_kb", 0)), int(kv.get("anon1_kb", 0))
             grown = anon1 - anon0 if anon0 or anon1 else pss1 - pss0
@@ -45,7 +114,7 @@ def measures(scenario, rows):
             gb = units / 1e9
             out.append((units / 1e6 / seconds, cpu / gb if gb else float("nan"), errors))
         else:
-            p99 = dict(p.split("=") for p in extra.split()).get("p99_us") if extra != "-" else None
+            p99 = fields(extra).get("p99_us")
             out.append((units / seconds, cpu * 1e6 / units if units else float("nan"), errors,
                         int(p99) / 1000 if p99 else float("nan")))
     return out
@@ -62,16 +131,9 @@ def fmt(x):
 
 
 def main():
-    data = defaultdict(lambda: defaultdict(list))
-    order = []
-    for line in open(sys.argv[1]):
-        f = line.rstrip("\n").split("\t")
-        if len(f) < 8:
-            continue
-        scenario, proxy = f[0], f[1]
-        if proxy not in order:
-            order.append(proxy)
-        data[scenario][proxy].append((int(f[3]), float(f[4]), float(f[5]), int(f[6]), f[7]))
+    data, order = read(sys.argv[1])
+    warmups, warmed = read(sys.argv[2]) if len(sys.argv) > 2 else ({}, [])
+    everyone = order + [p for p in warmed if p not in order]
 
     overview = []
     for scenario, (title, primary, secondary) in SCENARIOS.items():
@@ -109,6 +171,9 @@ def main():
                 print(f"| {proxy} | {fmt(v)} | {fmt(lo)}-{fmt(hi)} | {r1} | {fmt(c)} | {r2} "
                       f"| {fmt(p99) if p99 is not None else '-'} | {err} | {n} |")
         print()
+        notes = compiler_notes(data[scenario], warmups.get(scenario, {}), everyone)
+        if notes:
+            print("\n".join(notes) + "\n")
         for proxy in med:
             if not is_peer(proxy) and best:
                 row = [scenario, primary, proxy, fmt(med[proxy][0]), f"{best} {fmt(med[best][0])}",
