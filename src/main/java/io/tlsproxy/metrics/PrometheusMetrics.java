@@ -166,27 +166,41 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     }
 
     /** Registered on first use, so that a side without TLS shows no empty histogram. */
+    /**
+     * The handshake meters, registered on first use and then looked up here: registering through a builder
+     * on every handshake (tags sorted, histogram configuration validated, registry searched) cost more than the
+     * rest of the metrics of a connection together.
+     */
+    private final Map<Boolean, Timer> handshakeTimers = new ConcurrentHashMap<>();
+    private final Map<HandshakeKey, Counter> handshakes = new ConcurrentHashMap<>();
+    private final Map<HandshakeKey, Counter> handshakeFailures = new ConcurrentHashMap<>();
+
+    /** Labels of a handshake counter; {@code cipher} and {@code resumed} are unused for failures. */
+    private record HandshakeKey(boolean upstream, String protocolOrReason, String cipher, boolean resumed) {}
+
     private Timer handshakeTimer(boolean upstream) {
-      return Timer.builder(HANDSHAKE_DURATION).description("TLS handshake duration, successful or not")
-          .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM)
-          .register(registry);
+      return handshakeTimers.computeIfAbsent(upstream, up -> Timer.builder(HANDSHAKE_DURATION)
+          .description("TLS handshake duration, successful or not").serviceLevelObjectives(HANDSHAKE_BUCKETS)
+          .tags(LISTENER, listener, SIDE, up ? UPSTREAM : DOWNSTREAM).register(registry));
     }
 
     @Override
     public void handshakeSucceeded(boolean upstream, String protocol, String cipher, boolean resumed,
                                    long nanos) {
-      Counter.builder(HANDSHAKES).description("successful TLS handshakes")
-          .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, PROTOCOL, protocol, CIPHER, cipher,
-              RESUMED, Boolean.toString(resumed))
-          .register(registry).increment();
+      handshakes.computeIfAbsent(new HandshakeKey(upstream, protocol, cipher, resumed), k ->
+          Counter.builder(HANDSHAKES).description("successful TLS handshakes")
+              .tags(LISTENER, listener, SIDE, k.upstream() ? UPSTREAM : DOWNSTREAM, PROTOCOL, k.protocolOrReason(),
+                  CIPHER, k.cipher(), RESUMED, Boolean.toString(k.resumed()))
+              .register(registry)).increment();
       handshakeTimer(upstream).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void handshakeFailed(boolean upstream, String reason, long nanos) {
-      Counter.builder(HANDSHAKE_FAILURES).description("failed TLS handshakes by reason")
-          .tags(LISTENER, listener, SIDE, upstream ? UPSTREAM : DOWNSTREAM, REASON, reason)
-          .register(registry).increment();
+      handshakeFailures.computeIfAbsent(new HandshakeKey(upstream, reason, "", false), k ->
+          Counter.builder(HANDSHAKE_FAILURES).description("failed TLS handshakes by reason")
+              .tags(LISTENER, listener, SIDE, k.upstream() ? UPSTREAM : DOWNSTREAM, REASON, k.protocolOrReason())
+              .register(registry)).increment();
       handshakeTimer(upstream).record(nanos, TimeUnit.NANOSECONDS);
     }
 
