@@ -124,6 +124,12 @@ final class UpstreamPool {
    */
   static List<UpstreamTarget> order(UpstreamConfig.Balance balance, Map<HostPort, List<UpstreamTarget>> byEndpoint,
                                     int turn) {
+    if (byEndpoint.size() == 1) {
+      List<UpstreamTarget> only = byEndpoint.values().iterator().next();
+      if (only.size() == 1) {
+        return only; // one address, healthy or not: nothing to order, and no list built per connection
+      }
+    }
     boolean anyHealthy = byEndpoint.values().stream().flatMap(List::stream).anyMatch(UpstreamTarget::healthy);
     List<UpstreamTarget> out = new ArrayList<>();
     if (balance == UpstreamConfig.Balance.FAILOVER) {
