@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import sun.misc.Signal;
@@ -92,12 +93,15 @@ public final class Main {
       }
       PrometheusMetrics metrics = new PrometheusMetrics(version());
       Shutdown shutdown = new Shutdown(vertx, cfg.shutdown());
+      // Before the listeners open: a signal that comes once a port accepts must not meet the JVM's default
+      // action, which ends the process. A SIGTERM before the proxy is attached below is kept and run then; a
+      // SIGHUP before it runs is not needed, the material is being loaded.
+      AtomicReference<Startup.Running> started = new AtomicReference<>();
+      installSignals(shutdown, started);
       Startup.Running running = Startup.start(vertx, plan, metrics,
               () -> shutdown.request("POST /quitquitquit"))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      installSignals(shutdown);
-      // SIGHUP reloads certificate material now instead of at the next check.
-      Signal.handle(new Signal("HUP"), sig -> running.reloadCertificates());
+      started.set(running);
       shutdown.attach(running.proxy());
       Logger.getLogger("tlsproxy").info("tlsproxy " + version() + " started (transport: "
           + (vertx.isNativeTransportEnabled() ? "native" : "nio") + ")");
@@ -132,10 +136,17 @@ public final class Main {
    * SIGTERM and SIGINT drain and exit 0 (see {@link Shutdown}). A signal handler rather than a shutdown hook,
    * because a hook cannot choose the exit status.
    */
-  private static void installSignals(Shutdown shutdown) {
+  private static void installSignals(Shutdown shutdown, AtomicReference<Startup.Running> started) {
     sun.misc.SignalHandler handler = sig -> shutdown.request("SIG" + sig.getName());
     Signal.handle(new Signal("TERM"), handler);
     Signal.handle(new Signal("INT"), handler);
+    // SIGHUP reloads certificate material now instead of at the next check.
+    Signal.handle(new Signal("HUP"), sig -> {
+      Startup.Running running = started.get();
+      if (running != null) {
+        running.reloadCertificates();
+      }
+    });
   }
 
   static String version() {

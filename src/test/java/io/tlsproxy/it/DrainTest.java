@@ -162,4 +162,16 @@ class DrainTest {
     assertEquals(0, proxy.waitForExit(Duration.ofSeconds(4)), () -> "exit status once the client closed; "
         + "proxy logged: " + proxy.lines());
   }
+
+  /**
+   * start() returns as soon as the listener logged its port, before the rest of start-up (the admin endpoint,
+   * the signal handlers once): a SIGTERM then must still drain and exit with 0, not meet the JVM's default
+   * action (status 143).
+   */
+  @Test
+  @Timeout(value = 1, unit = TimeUnit.MINUTES)
+  void sigtermAsSoonAsTheListenerOpensStillDrains() throws Exception {
+    proxy.terminate();
+    assertEquals(0, proxy.waitForExit(DRAIN.plusSeconds(10)), "exit status (143: ended by the signal itself)");
+  }
 }
