@@ -165,11 +165,10 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
       }
     }
 
-    /** Registered on first use, so that a side without TLS shows no empty histogram. */
     /**
-     * The handshake meters, registered on first use and then looked up here: registering through a builder
-     * on every handshake (tags sorted, histogram configuration validated, registry searched) cost more than the
-     * rest of the metrics of a connection together.
+     * The handshake meters, registered on first use (so that a side without TLS shows no empty histogram) and
+     * then looked up here: registering through a builder on every handshake (tags sorted, histogram
+     * configuration validated, registry searched) cost more than the rest of the metrics of a connection.
      */
     private final Map<Boolean, Timer> handshakeTimers = new ConcurrentHashMap<>();
     private final Map<HandshakeKey, Counter> handshakes = new ConcurrentHashMap<>();
