@@ -111,7 +111,9 @@ final class CheckReport {
   private static void policy(StringBuilder b, String label, TlsPolicy p) {
     b.append(label).append(" TLS policy ").append(p.profile()).append(", engine ").append(p.engine()).append('\n');
     b.append("    protocols: ").append(String.join(", ", p.protocols())).append('\n');
-    b.append("    cipher suites (in order): ").append(String.join(", ", p.cipherSuites())).append('\n');
+    // BoringSSL offers no order among TLS 1.3 suites: the client's order decides there.
+    b.append(p.openssl() ? "    cipher suites (TLS 1.2 in order; TLS 1.3 in the client's order): "
+        : "    cipher suites (in order): ").append(String.join(", ", p.cipherSuites())).append('\n');
     b.append("    named groups: ").append(String.join(", ", p.openssl() ? p.namedGroups()
         : processGroups(p.namedGroups()))).append('\n');
     b.append("    alpn: ").append(p.alpn().isEmpty() ? "(none)" : String.join(", ", p.alpn())).append('\n');

@@ -447,6 +447,7 @@ class CheckCommandTest {
     assertTrue(r.out().contains("WARNING: listeners[0].tls.alpn: with the OpenSSL engine an ALPN mismatch does "
         + "not fail the handshake"), r.out());
     assertTrue(r.out().contains("named groups: x25519mlkem768, x25519, secp256r1, secp384r1"), r.out());
+    assertTrue(r.out().contains("cipher suites (TLS 1.2 in order; TLS 1.3 in the client's order): "), r.out());
   }
 
   @Test
