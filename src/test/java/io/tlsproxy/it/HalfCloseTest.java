@@ -4,16 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
@@ -59,7 +63,7 @@ class HalfCloseTest {
   private TestServer plainGreeter;
   /** Replies like plainReplier, but only once the test releases it: the connection stays half-closed till then. */
   private TestServer plainHolder;
-  private final java.util.concurrent.Semaphore holderReplies = new java.util.concurrent.Semaphore(0);
+  private final Semaphore holderReplies = new Semaphore(0);
   private TestServer tlsGreeter;
   private ProxyHarness proxy;
   private LogCapture logs;
@@ -137,13 +141,13 @@ class HalfCloseTest {
   }
 
   private static byte[] readUntilEndOrReset(Socket s) throws IOException {
-    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
     byte[] buf = new byte[64 * 1024];
     try {
       for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
         got.write(buf, 0, n);
       }
-    } catch (java.net.SocketException e) {
+    } catch (SocketException e) {
       assertTrue(String.valueOf(e.getMessage()).contains("reset"), "not a reset: " + e);
     }
     return got.toByteArray();
