@@ -4,13 +4,13 @@ import io.tlsproxy.config.Durations;
 import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.UpstreamConfig;
-import io.tlsproxy.proxy.ListenerSetup;
-import io.tlsproxy.proxy.Route;
+import io.tlsproxy.routing.ListenerSetup;
+import io.tlsproxy.routing.Route;
 import io.tlsproxy.tls.ClientTls;
-import io.tlsproxy.tls.KeyMaterial;
+import io.tlsproxy.tls.ProcessTls;
 import io.tlsproxy.tls.ServerTls;
 import io.tlsproxy.tls.TlsPolicy;
-import java.util.List;
+import io.tlsproxy.tls.material.KeyMaterial;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -115,13 +115,7 @@ final class CheckReport {
     b.append(p.openssl() ? "    cipher suites (TLS 1.2 in order; TLS 1.3 in the client's order): "
         : "    cipher suites (in order): ").append(String.join(", ", p.cipherSuites())).append('\n');
     b.append("    named groups: ").append(String.join(", ", p.openssl() ? p.namedGroups()
-        : processGroups(p.namedGroups()))).append('\n');
+        : ProcessTls.jdkGroups(p.namedGroups()))).append('\n');
     b.append("    alpn: ").append(p.alpn().isEmpty() ? "(none)" : String.join(", ", p.alpn())).append('\n');
-  }
-
-  /** What the JVM actually uses: the process-wide list, which Startup set from the configuration. */
-  private static List<String> processGroups(List<String> configured) {
-    String prop = System.getProperty("jdk.tls.namedGroups");
-    return prop == null ? configured : List.of(prop.split(","));
   }
 }

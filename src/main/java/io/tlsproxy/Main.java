@@ -4,7 +4,7 @@ import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.metrics.PrometheusMetrics;
-import io.tlsproxy.proxy.ProxyServer;
+import io.tlsproxy.upstream.JvmDnsCache;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.PrintStream;
@@ -36,7 +36,7 @@ public final class Main {
 
   public static void main(String[] args) {
     Logging.configure();
-    Startup.applyProcessWideDns();
+    JvmDnsCache.turnOff();
     int code = run(args, System.out, System.err);
     if (code != EXIT_OK || isOneShot(args)) {
       System.exit(code);

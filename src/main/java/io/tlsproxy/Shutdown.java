@@ -1,7 +1,7 @@
 package io.tlsproxy;
 
 import io.tlsproxy.config.ShutdownConfig;
-import io.tlsproxy.proxy.ProxyServer;
+import io.tlsproxy.listen.ProxyServer;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;

@@ -1,11 +1,13 @@
 package io.tlsproxy.admin;
 
+import io.tlsproxy.auth.Identities;
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.listen.ProxyServer;
 import io.tlsproxy.metrics.PrometheusMetrics;
-import io.tlsproxy.proxy.ListenerSetup;
-import io.tlsproxy.proxy.ProxyServer;
-import io.tlsproxy.tls.CertificateInUse;
+import io.tlsproxy.routing.ListenerSetup;
+import io.tlsproxy.tls.ListenerTls;
+import io.tlsproxy.tls.material.CertificateInUse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -18,10 +20,8 @@ import io.vertx.core.json.JsonObject;
 import java.net.BindException;
 import java.security.MessageDigest;
 import java.security.cert.CertificateEncodingException;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -120,13 +120,14 @@ public final class AdminServer {
   static JsonArray inventory(List<ListenerSetup> setups) {
     JsonArray out = new JsonArray();
     for (ListenerSetup s : setups) {
-      if (s.serverTls() != null) {
-        s.serverTls().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
+      ListenerTls tls = s.tls();
+      if (tls.server() != null) {
+        tls.server().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
       }
-      for (var route : s.routes().all()) {
-        if (route.clientTls() != null) {
-          route.clientTls().certificatesInUse()
-              .forEach(c -> out.add(describe(s.name(), "upstream", c).put("route", route.name())));
+      for (ListenerTls.Upstream u : tls.upstreams()) {
+        if (u.tls() != null) {
+          u.tls().certificatesInUse()
+              .forEach(c -> out.add(describe(s.name(), "upstream", c).put("route", u.route())));
         }
       }
     }
@@ -135,23 +136,9 @@ public final class AdminServer {
 
   private static JsonObject describe(String listener, String side, CertificateInUse in) {
     X509Certificate c = in.certificate();
-    JsonArray dns = new JsonArray();
-    JsonArray uris = new JsonArray();
-    try {
-      Collection<List<?>> sans = c.getSubjectAlternativeNames();
-      if (sans != null) {
-        for (List<?> san : sans) {
-          int type = (Integer) san.get(0);
-          if (type == 2) {
-            dns.add(san.get(1));
-          } else if (type == 6) {
-            uris.add(san.get(1));
-          }
-        }
-      }
-    } catch (CertificateParsingException e) {
-      // Listed without names rather than not at all.
-    }
+    // Unparsable names leave the lists empty: the certificate is listed without names rather than not at all.
+    JsonArray dns = new JsonArray(List.copyOf(Identities.dnsNames(c)));
+    JsonArray uris = new JsonArray(List.copyOf(Identities.uris(c)));
     return new JsonObject()
         .put("listener", listener)
         .put("side", side)

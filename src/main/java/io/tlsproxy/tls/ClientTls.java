@@ -3,6 +3,8 @@ package io.tlsproxy.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.tlsproxy.tls.material.CertificateInUse;
+import io.tlsproxy.tls.material.KeyMaterial;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.tlsproxy.tls;
 
 import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.tlsproxy.auth.AllowList;
 import io.tlsproxy.auth.PeerNotAllowedException;
-import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateRevokedException;

@@ -1,7 +1,7 @@
 package io.tlsproxy.tls;
 
-import io.tlsproxy.config.ConfigProblems;
 import io.netty.handler.ssl.OpenSsl;
+import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.PolicyConfig;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;

@@ -10,18 +10,21 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
+import io.tlsproxy.auth.Identities;
 import io.tlsproxy.config.CertificateConfig;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.SecretDir;
 import io.tlsproxy.config.ServerTlsConfig;
+import io.tlsproxy.tls.material.KeyMaterial;
+import io.tlsproxy.tls.material.MaterialException;
+import io.tlsproxy.tls.material.MaterialLoader;
+import io.tlsproxy.tls.material.SecretFiles;
 import java.nio.file.Path;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SNIHostName;
@@ -41,29 +44,20 @@ public final class TlsFactory {
 
   private final PolicyResolver resolver;
   private final Clock clock;
-  private final List<String> warnings = new ArrayList<>();
 
   public TlsFactory(PolicyResolver resolver, Clock clock) {
     this.resolver = resolver;
     this.clock = clock;
   }
 
-  /** What was built but deserves a warning (e.g. a CRL past its nextUpdate), each naming its key. */
-  public List<String> warnings() {
-    return List.copyOf(warnings);
-  }
-
-  /** The server side of a listener, or null with the reasons added to {@code problems}. */
-  public ServerTls server(ServerTlsConfig config, ConfigProblems problems) {
-    return server(config, List.of(), problems);
-  }
-
   /**
    * The server side of a listener whose routes bring certificates of their own: those answer their names ahead
    * of the listener's, whose first certificate stays the default. All share the listener's policy and client auth.
+   * Returns null with the reasons added to {@code problems}; what was built but deserves a warning (e.g. a CRL
+   * past its nextUpdate) is added to {@code warnings}, naming its key.
    */
-  public ServerTls server(ServerTlsConfig config, List<CertificateConfig> routeCertificates,
-                          ConfigProblems problems) {
+  ServerTls server(ServerTlsConfig config, List<CertificateConfig> routeCertificates, ConfigProblems problems,
+                   List<String> warnings) {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
     String tlsPath = config.policy().path();
@@ -86,7 +80,7 @@ public final class TlsFactory {
       KeyMaterial km = keyMaterial(cert, problems);
       if (km != null) {
         loaded.add(km);
-        names.add(cert.serverNames().isEmpty() ? dnsNames(km.leaf()) : cert.serverNames());
+        names.add(cert.serverNames().isEmpty() ? Identities.dnsNames(km.leaf()) : cert.serverNames());
       }
     }
     if (problems.size() > before || loaded.size() <= routeCertificates.size()) {
@@ -120,8 +114,8 @@ public final class TlsFactory {
         List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString(), clientCas);
   }
 
-  /** The client side towards an upstream, or null with the reasons added to {@code problems}. */
-  public ClientTls client(ClientTlsConfig config, ConfigProblems problems) {
+  /** The client side towards an upstream, or null with the reasons added to {@code problems}; see server. */
+  ClientTls client(ClientTlsConfig config, ConfigProblems problems, List<String> warnings) {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
     String path = config.path();
@@ -269,23 +263,6 @@ public final class TlsFactory {
       problems.add(path, e.getMessage());
       return null;
     }
-  }
-
-  static List<String> dnsNames(X509Certificate cert) {
-    List<String> out = new ArrayList<>();
-    try {
-      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
-      if (sans != null) {
-        for (List<?> san : sans) {
-          if (Integer.valueOf(2).equals(san.get(0))) {
-            out.add((String) san.get(1));
-          }
-        }
-      }
-    } catch (CertificateParsingException e) {
-      // A certificate with unparsable SANs answers no name by SNI; it can still be the default.
-    }
-    return out;
   }
 
   /**

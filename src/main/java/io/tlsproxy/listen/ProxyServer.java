@@ -1,0 +1,162 @@
+package io.tlsproxy.listen;
+
+import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.metrics.ProxyMetrics;
+import io.tlsproxy.relay.CloseReason;
+import io.tlsproxy.routing.ListenerSetup;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** All listeners of a running proxy: start, ports, drain and stop. */
+public final class ProxyServer {
+
+  private static final Duration DRAIN_BACKSTOP = Duration.ofSeconds(5);
+
+  private final Vertx vertx;
+  private final Map<String, ListenerVerticle> listeners;
+  private final List<String> deployments;
+  private volatile boolean draining;
+
+  private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments) {
+    this.vertx = vertx;
+    this.listeners = listeners;
+    this.deployments = deployments;
+  }
+
+  /**
+   * Binds every listener. Fails with a {@link ConfigException} naming the listener's key when a port cannot be
+   * bound; listeners already bound are then closed again.
+   */
+  public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
+                                         LoggingConfig.Format logFormat) {
+    Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < setups.size(); i++) {
+      ListenerSetup setup = setups.get(i);
+      String key = "listeners[" + i + "].listen";
+      ListenerVerticle v = new ListenerVerticle(setup, metrics.listener(setup.name()), logFormat);
+      verticles.put(setup.name(), v);
+      chain = chain.compose(x -> vertx.deployVerticle(v)
+          .recover(t -> Future.failedFuture(bindError(key, setup, t)))
+          .map(id -> {
+            ids.add(id);
+            return null;
+          }));
+    }
+    ProxyServer server = new ProxyServer(vertx, verticles, ids);
+    return chain.map(x -> server).recover(t -> server.close().transform(ignored -> Future.failedFuture(t)));
+  }
+
+  private static Throwable bindError(String key, ListenerSetup setup, Throwable t) {
+    String addr = setup.config().listen().toString();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BindException || String.valueOf(c.getMessage()).contains("Address already in use")) {
+        return new ConfigException(key + ": cannot listen on " + addr + ": address already in use; stop the "
+            + "other process or choose another port");
+      }
+      if (c instanceof java.net.SocketException || c instanceof java.net.UnknownHostException) {
+        return new ConfigException(key + ": cannot listen on " + addr + ": " + c.getMessage());
+      }
+    }
+    return new ConfigException(key + ": cannot listen on " + addr + ": " + t.getMessage());
+  }
+
+  /** The port a listener is bound to (useful when it was configured as 0). */
+  public int port(String listener) {
+    ListenerVerticle v = listeners.get(listener);
+    if (v == null) {
+      throw new IllegalArgumentException("no listener named " + listener);
+    }
+    return v.actualPort();
+  }
+
+  /** True from the moment a drain starts: readiness probes then send new connections elsewhere. */
+  public boolean isDraining() {
+    return draining;
+  }
+
+  /**
+   * The listeners (or listener/route) whose upstream has {@code healthCheck.requiredForReady} and no healthy endpoint now: while
+   * there is one, {@code /readyz} answers 503.
+   */
+  public List<String> withoutHealthyUpstream() {
+    List<String> out = new ArrayList<>();
+    listeners.values().forEach(v -> v.pools().forEach(pool -> {
+      if (pool.requiredForReady() && !pool.anyHealthy()) {
+        out.add(pool.owner());
+      }
+    }));
+    return out;
+  }
+
+  /** Completes when every listener's event loop has run a task within {@code timeout}. */
+  public Future<Void> ping(Duration timeout) {
+    List<Future<Void>> pings = new ArrayList<>();
+    listeners.values().forEach(v -> pings.add(v.ping()));
+    Promise<Void> all = Promise.promise();
+    long timer = vertx.setTimer(timeout.toMillis(),
+        id -> all.tryFail("no answer within " + timeout.toMillis() + " ms"));
+    Future.all(pings).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      all.tryComplete();
+    });
+    return all.future();
+  }
+
+  /** How many connections are open across the listeners. */
+  public int openConnections() {
+    return listeners.values().stream().mapToInt(v -> v.connections().size()).sum();
+  }
+
+  /**
+   * Stops accepting at once, lets open connections finish for up to {@code timeout}, then closes what is left.
+   * Completes when every listener's connections are closed.
+   */
+  public Future<Void> drain(Duration timeout) {
+    draining = true;
+    return stopAccepting(timeout);
+  }
+
+  /**
+   * Drains like {@link #drain(Duration)}, or with {@code keepAccepting} reports not ready at once but goes on
+   * accepting for the whole {@code timeout}, then stops accepting and closes what is still open.
+   */
+  public Future<Void> drain(Duration timeout, boolean keepAccepting) {
+    if (!keepAccepting) {
+      return drain(timeout);
+    }
+    draining = true;
+    Promise<Void> done = Promise.promise();
+    vertx.setTimer(Math.max(1, timeout.toMillis()),
+        id -> stopAccepting(Duration.ZERO).onComplete(done));
+    return done.future();
+  }
+
+  private Future<Void> stopAccepting(Duration timeout) {
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> listeners.values().forEach(v -> v.connections().closeAll(CloseReason.DRAIN_TIMEOUT)));
+    List<Future<Void>> shutdowns = new ArrayList<>();
+    // The listeners' own deadline is a backstop behind ours, so that our close reason is the one logged.
+    Duration backstop = timeout.plus(DRAIN_BACKSTOP);
+    listeners.values().forEach(v -> shutdowns.add(v.shutdown(backstop)));
+    return Future.join(shutdowns).onComplete(x -> vertx.cancelTimer(timer)).mapEmpty();
+  }
+
+  /** Undeploys every listener at once; open connections are cut. */
+  public Future<Void> close() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    for (String id : deployments) {
+      undeploys.add(vertx.undeploy(id));
+    }
+    deployments.clear();
+    return Future.join(undeploys).mapEmpty();
+  }
+}

@@ -1,0 +1,13 @@
+package io.tlsproxy.relay;
+
+/** The two legs of a proxied connection. */
+enum Side {
+  /** The client that connected to the listener. */
+  DOWNSTREAM,
+  /** The endpoint tlsproxy dialled. */
+  UPSTREAM;
+
+  Side other() {
+    return this == DOWNSTREAM ? UPSTREAM : DOWNSTREAM;
+  }
+}

@@ -1,0 +1,188 @@
+package io.tlsproxy.relay;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.ssl.SslHandler;
+import io.tlsproxy.config.UpstreamConfig;
+import io.tlsproxy.metrics.ListenerMetrics;
+import io.tlsproxy.proxyproto.ProxyHeader;
+import io.tlsproxy.routing.Route;
+import io.tlsproxy.tls.HandshakeFailure;
+import io.tlsproxy.tls.TlsSessions;
+import io.tlsproxy.upstream.Dialer;
+import io.tlsproxy.upstream.OnwardProxyHeader;
+import io.tlsproxy.upstream.UpstreamPool;
+import io.tlsproxy.upstream.UpstreamTarget;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The upstream side of one {@link ProxyConnection} until it relays: tries the endpoints of its route's pool, in
+ * the order the pool chooses, each with the route's connect timeout, sends the PROXY header the upstream asks for ahead of any other byte,
+ * then does the upstream TLS handshake. Each failed attempt is counted and the next endpoint is tried; the
+ * connection hears of the first success, or of the last failure once no endpoint is left. The channel and leg of
+ * the attempt that succeeded stay here as the relay's upstream side. Runs on the connection's event loop.
+ */
+final class UpstreamStart {
+
+  private static final Logger LOG = Logger.getLogger("tlsproxy.proxy");
+
+  private final ListenerRuntime listener;
+  private final ProxyConnection connection;
+  private final Channel down;
+  private final ConnectionLogLine log;
+  private final ListenerMetrics metrics;
+  private Route route;
+  /** The header the client's load balancer sent, passed on when the upstream asks for one; may be null. */
+  private ProxyHeader accepted;
+  private long downHandshakeStart;
+  private List<UpstreamTarget> endpoints;
+  private int endpointIndex;
+  private UpstreamTarget endpoint;
+  /** The attempt under way, or the one that succeeded; null before the first and after a failed one. */
+  private Channel up;
+  private RelayLeg upLeg;
+  private long upHandshakeStart;
+  private String lastDialError;
+
+  UpstreamStart(ListenerRuntime listener, ProxyConnection connection, Channel down, ConnectionLogLine log) {
+    this.listener = listener;
+    this.connection = connection;
+    this.down = down;
+    this.log = log;
+    this.metrics = listener.metrics();
+  }
+
+  /** The upstream channel: of the attempt under way, or of the relay once one succeeded; null otherwise. */
+  Channel channel() {
+    return up;
+  }
+
+  /** The relay leg of {@link #channel()}; null when that is. */
+  RelayLeg leg() {
+    return upLeg;
+  }
+
+  /**
+   * Starts dialling {@code route}'s upstream. {@code accepted} and {@code downHandshakeStart} go into the PROXY
+   * header sent onward, when the upstream asks for one.
+   */
+  void dial(UpstreamPool pool, Route route, ProxyHeader accepted, long downHandshakeStart) {
+    this.route = route;
+    this.accepted = accepted;
+    this.downHandshakeStart = downHandshakeStart;
+    // At once, unless host names are resolved for every connection (dnsTtl: 0); the future never fails.
+    pool.order().onSuccess(order -> {
+      endpoints = order;
+      endpointIndex = 0;
+      dialNext();
+    });
+  }
+
+  private void dialNext() {
+    if (connection.isClosing()) {
+      return;
+    }
+    if (endpointIndex >= endpoints.size()) {
+      connection.close(CloseReason.UPSTREAM_UNAVAILABLE, lastDialError, null);
+      return;
+    }
+    endpoint = endpoints.get(endpointIndex++);
+    RelayLeg leg = new RelayLeg(connection);
+    listener.dialer().connect(down.eventLoop(), endpoint.socketAddress(), route.upstream().connectTimeout(),
+        leg.initializer()).addListener(f -> {
+      Channel ch = ((ChannelFuture) f).channel();
+      if (!f.isSuccess()) {
+        String reason = Dialer.failureReason(f.cause());
+        dialFailed(reason, reason, f.cause());
+        return;
+      }
+      if (connection.isClosing()) {
+        ch.close();
+        return;
+      }
+      up = ch;
+      upLeg = leg;
+      log.upstream(endpoint.toString());
+      sendProxyHeader(ch, route.upstream());
+      if (route.clientTls() != null) {
+        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
+            endpoint.endpoint().port());
+        ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
+        upHandshakeStart = System.nanoTime();
+        ch.pipeline().addFirst("tlsproxy-tls", ssl);
+      } else {
+        connection.startRelay(endpoint);
+      }
+    });
+  }
+
+  /** Writes the PROXY header {@code upstream} asks for to {@code ch}, ahead of any other byte (TLS included). */
+  private void sendProxyHeader(Channel ch, UpstreamConfig upstream) {
+    if (upstream.proxyProtocol() != null && upstream.proxyProtocol() != UpstreamConfig.ProxyProtocolVersion.OFF) {
+      ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(), accepted, down,
+          downHandshakeStart)), ch.voidPromise());
+    }
+  }
+
+  /** The upstream TLS handshake of the attempt under way ended; {@code failure} null: it succeeded. */
+  void onHandshake(Throwable failure) {
+    if (failure != null) {
+      String reason = HandshakeFailure.reason(failure);
+      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+      log.refused(HandshakeFailure.detail(failure));
+      dialFailed("tls:" + reason, "tls", failure);
+      return;
+    }
+    long took = System.nanoTime() - upHandshakeStart;
+    SSLEngine engine = up.pipeline().get(SslHandler.class).engine();
+    SSLSession session = engine.getSession();
+    metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
+        TlsSessions.resumed(engine, session, upHandshakeStart), took);
+    log.upstreamTls(TlsSessions.describe(session), TlsSessions.group(engine), took);
+    connection.startRelay(endpoint);
+  }
+
+  /**
+   * In TLS 1.3 the upstream checks our client certificate after our side of the handshake is complete
+   * (RFC 8446 section 4.4.2.4), so its refusal only arrives on the first read: a handshake failure all the same.
+   * Returns whether {@code cause}, read before any byte came from the upstream, is such a refusal; if so it is
+   * counted, and recorded as the reason the connection closes.
+   */
+  boolean refusedAfterHandshake(Throwable cause) {
+    if (upLeg.bytesIn() != 0 || !refusesOurCertificate(cause)) {
+      return false;
+    }
+    String reason = HandshakeFailure.reason(cause);
+    metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+    metrics.upstreamConnectFailed(endpoint.endpoint().toString(), "tls");
+    log.closeReasonIfUnset(CloseReason.UPSTREAM_UNAVAILABLE.label("tls:" + reason));
+    return true;
+  }
+
+  private static boolean refusesOurCertificate(Throwable cause) {
+    return switch (HandshakeFailure.reason(cause)) {
+      case HandshakeFailure.NO_CLIENT_CERTIFICATE, HandshakeFailure.UNKNOWN_CA, HandshakeFailure.BAD_CERTIFICATE,
+          HandshakeFailure.CERTIFICATE_EXPIRED -> true;
+      default -> false;
+    };
+  }
+
+  /** {@code reason} goes to the log; {@code metricReason} is one of refused, timeout, dns, tls, other. */
+  private void dialFailed(String reason, String metricReason, Throwable cause) {
+    lastDialError = reason;
+    metrics.upstreamConnectFailed(endpoint.endpoint().toString(), metricReason);
+    LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
+    if (up != null) {
+      Channel failed = up;
+      up = null;
+      upLeg = null;
+      failed.close();
+    }
+    dialNext();
+  }
+}

@@ -1,0 +1,54 @@
+package io.tlsproxy.routing;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.tlsproxy.tls.ServerTls;
+import io.tlsproxy.tls.UnknownServerNameException;
+
+/**
+ * Reads the client's SNI name, chooses the connection's route by it, then installs the TLS handler of the
+ * certificate that answers it. A name no route answers, on a listener without a default route, is refused at
+ * once with an {@code unrecognized_name} alert, before any certificate is shown.
+ */
+public final class SniSelector extends SniHandler {
+
+  private final long handshakeTimeoutMillis;
+  private final RouteTable routes;
+  private final RoutingEvents events;
+  private boolean refused;
+
+  public SniSelector(ServerTls tls, long handshakeTimeoutMillis, RouteTable routes, RoutingEvents events) {
+    super(tls::select, handshakeTimeoutMillis);
+    this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+    this.routes = routes;
+    this.events = events;
+  }
+
+  @Override
+  protected Future<SslContext> lookup(ChannelHandlerContext ctx, String hostname) throws Exception {
+    Route route = routes.select(hostname);
+    if (route != null) {
+      events.routed(route);
+      return super.lookup(ctx, hostname);
+    }
+    // The failed lookup reaches the connection as a failed SNI completion, which closes it with this reason.
+    // Netty then retries the lookup as if no name had been sent: that is refused too, but only once alerted.
+    if (!refused) {
+      refused = true;
+      events.serverName(hostname);
+      ctx.writeAndFlush(TlsAlert.unrecognizedName());
+    }
+    return ctx.executor().newFailedFuture(new UnknownServerNameException(hostname));
+  }
+
+  @Override
+  protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
+    SslHandler handler = super.newSslHandler(context, allocator);
+    handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+    return handler;
+  }
+}
