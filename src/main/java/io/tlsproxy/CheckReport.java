@@ -7,10 +7,10 @@ import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.routing.ListenerSetup;
 import io.tlsproxy.routing.Route;
 import io.tlsproxy.tls.ClientTls;
-import io.tlsproxy.tls.ProcessTls;
 import io.tlsproxy.tls.ServerTls;
-import io.tlsproxy.tls.TlsPolicy;
 import io.tlsproxy.tls.material.KeyMaterial;
+import io.tlsproxy.tls.policy.ProcessTls;
+import io.tlsproxy.tls.policy.TlsPolicy;
 import java.util.Locale;
 import java.util.stream.Collectors;
 

@@ -12,10 +12,10 @@ import io.tlsproxy.routing.Route;
 import io.tlsproxy.routing.RouteTable;
 import io.tlsproxy.tls.CertificateReloader;
 import io.tlsproxy.tls.ListenerTls;
-import io.tlsproxy.tls.PolicyResolver;
-import io.tlsproxy.tls.ProcessTls;
 import io.tlsproxy.tls.TlsFactory;
 import io.tlsproxy.tls.TlsSections;
+import io.tlsproxy.tls.policy.PolicyResolver;
+import io.tlsproxy.tls.policy.ProcessTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
@@ -108,7 +108,7 @@ public final class Startup {
     for (int i = 0; i < config.listeners().size(); i++) {
       sections.add(TlsSections.of(config.listeners().get(i), "listeners[" + i + "]"));
     }
-    ProcessTls.apply(sections, problems, warnings);
+    ProcessTls.apply(sections.stream().flatMap(s -> s.policies().stream()).toList(), problems, warnings);
     TlsFactory factory = new TlsFactory(new PolicyResolver(), clock);
     List<ListenerSetup> setups = new ArrayList<>();
     for (int i = 0; i < config.listeners().size(); i++) {

@@ -11,7 +11,7 @@ import io.tlsproxy.routing.Route;
 import io.tlsproxy.routing.RoutingEvents;
 import io.tlsproxy.routing.SniSelector;
 import io.tlsproxy.tls.HandshakeFailure;
-import io.tlsproxy.tls.TlsSessions;
+import io.tlsproxy.tls.engine.TlsSessions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;

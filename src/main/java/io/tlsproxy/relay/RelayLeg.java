@@ -11,7 +11,7 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.tlsproxy.tls.TlsHalfClose;
+import io.tlsproxy.tls.engine.TlsHalfClose;
 import io.tlsproxy.transport.PipelineEnd;
 import java.util.ArrayDeque;
 import javax.net.ssl.SSLEngine;

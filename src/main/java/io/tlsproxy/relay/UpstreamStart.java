@@ -9,7 +9,7 @@ import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.Route;
 import io.tlsproxy.tls.HandshakeFailure;
-import io.tlsproxy.tls.TlsSessions;
+import io.tlsproxy.tls.engine.TlsSessions;
 import io.tlsproxy.upstream.Dialer;
 import io.tlsproxy.upstream.OnwardProxyHeader;
 import io.tlsproxy.upstream.UpstreamPool;

@@ -4,6 +4,7 @@ import io.netty.handler.ssl.SslContext;
 import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
 import io.tlsproxy.tls.material.CertificateInUse;
 import io.tlsproxy.tls.material.KeyMaterial;
+import io.tlsproxy.tls.policy.TlsPolicy;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;

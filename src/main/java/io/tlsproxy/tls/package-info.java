@@ -1,6 +1,8 @@
 /**
- * TLS material and policy: loads certificates and keys (PEM or PKCS#12), resolves policy profiles into
- * protocol, suite and group lists, and builds the SSL contexts both sides of a connection use. It opens no
- * sockets and records no metrics; it only answers "which context, with what settings".
+ * The TLS lifecycle: from a listener's configuration ({@link io.tlsproxy.tls.TlsSections}) to its built TLS
+ * ({@link io.tlsproxy.tls.ListenerTls}: server side, each upstream's client side, warnings, files read) with the
+ * same code at start, for {@code --check} and at every reload ({@link io.tlsproxy.tls.CertificateReloader}), the
+ * SSL contexts and SNI selection, and the mapping of handshake failures to reasons. Material loading, policy,
+ * peer verification and engine details live in its sub-packages. It opens no sockets.
  */
 package io.tlsproxy.tls;

@@ -8,7 +8,7 @@ import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.proxyproto.ProxyHeaderEncoder;
 import io.tlsproxy.proxyproto.SslTlv;
 import io.tlsproxy.proxyproto.Tlv;
-import io.tlsproxy.tls.TlsSessions;
+import io.tlsproxy.tls.engine.TlsSessions;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -11,6 +11,7 @@ import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
+import io.tlsproxy.tls.engine.TlsHalfClose;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tlsproxy.proxyproto.DecodeResult;
+import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
-import io.tlsproxy.proxyproto.DecodeResult;
-import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.testkit.Ports;
-import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.ProxyHarness;
+import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;

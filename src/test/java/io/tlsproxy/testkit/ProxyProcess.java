@@ -1,6 +1,6 @@
 package io.tlsproxy.testkit;
 
-import io.tlsproxy.tls.PolicyResolver;
+import io.tlsproxy.tls.policy.PolicyResolver;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.handler.ssl.OpenSsl;
+import io.tlsproxy.tls.engine.TlsHalfClose;
+import io.tlsproxy.tls.policy.PolicyResolver;
+import io.tlsproxy.tls.policy.TlsPolicy;
 import org.junit.jupiter.api.Test;
 
 /**

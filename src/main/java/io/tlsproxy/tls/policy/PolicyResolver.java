@@ -1,8 +1,9 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.policy;
 
 import io.netty.handler.ssl.OpenSsl;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.PolicyConfig;
+import io.tlsproxy.tls.engine.TlsHalfClose;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -274,7 +275,7 @@ public final class PolicyResolver {
   }
 
   /** The BoringSSL name of a JDK group name, or null when BoringSSL lacks it. */
-  static String opensslGroup(String jdkName) {
+  public static String opensslGroup(String jdkName) {
     return OPENSSL_GROUPS.get(jdkName);
   }
 

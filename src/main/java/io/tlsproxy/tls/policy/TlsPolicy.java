@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.policy;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.policy;
 
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.PolicyConfig;
@@ -18,33 +18,31 @@ public final class ProcessTls {
   }
 
   /**
-   * Sets the process-wide properties the policies of {@code listeners} need. Conflicts (two different JDK group
+   * Sets the process-wide properties that {@code policies} (every TLS section's) need. Conflicts (two different JDK group
    * lists) go to {@code problems}; the re-enabling of TLS 1.0/1.1 for a {@code legacy} policy goes to
    * {@code warnings}. A property the operator set on the command line is kept.
    */
-  public static void apply(List<TlsSections> listeners, ConfigProblems problems, List<String> warnings) {
+  public static void apply(List<PolicyConfig> policies, ConfigProblems problems, List<String> warnings) {
     List<String> groups = null;
     String groupsPath = null;
     boolean legacy = false;
     String defaultEngine = PolicyResolver.defaultEngine();
-    for (TlsSections sections : listeners) {
-      for (PolicyConfig p : sections.policies()) {
-        boolean jdk = TlsPolicy.JDK.equals(PolicyResolver.engineOf(p, defaultEngine));
-        legacy |= jdk && p.profile().trim().equalsIgnoreCase("legacy");
-        if (!jdk || p.namedGroups().isEmpty()) {
-          continue; // the OpenSSL engine takes groups per context
-        }
-        List<String> these = p.namedGroups().stream().map(PolicyResolver::canonicalGroup).toList();
-        if (these.contains(null)) {
-          continue; // the resolver reports the unknown name
-        }
-        if (groups == null) {
-          groups = these;
-          groupsPath = p.path() + ".namedGroups";
-        } else if (!groups.equals(these)) {
-          problems.add(p.path() + ".namedGroups", "differs from " + groupsPath + "; the JDK engine on Java 17 uses "
-              + "one list of groups for the whole process, so give every jdk-engine namedGroups the same list");
-        }
+    for (PolicyConfig p : policies) {
+      boolean jdk = TlsPolicy.JDK.equals(PolicyResolver.engineOf(p, defaultEngine));
+      legacy |= jdk && p.profile().trim().equalsIgnoreCase("legacy");
+      if (!jdk || p.namedGroups().isEmpty()) {
+        continue; // the OpenSSL engine takes groups per context
+      }
+      List<String> these = p.namedGroups().stream().map(PolicyResolver::canonicalGroup).toList();
+      if (these.contains(null)) {
+        continue; // the resolver reports the unknown name
+      }
+      if (groups == null) {
+        groups = these;
+        groupsPath = p.path() + ".namedGroups";
+      } else if (!groups.equals(these)) {
+        problems.add(p.path() + ".namedGroups", "differs from " + groupsPath + "; the JDK engine on Java 17 uses "
+            + "one list of groups for the whole process, so give every jdk-engine namedGroups the same list");
       }
     }
     if (System.getProperty("jdk.tls.namedGroups") == null) {

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.peer;
 
 import io.tlsproxy.auth.AllowList;
 import io.tlsproxy.auth.DnsPattern;

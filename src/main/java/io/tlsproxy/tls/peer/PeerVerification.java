@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.peer;
 
 import io.tlsproxy.auth.AllowList;
 import io.tlsproxy.config.ClientTlsConfig;
@@ -17,13 +17,13 @@ import javax.net.ssl.TrustManagerFactory;
  * What a peer must pass beyond chain and host name verification: a CRL, a client allow-list, upstream SANs and
  * key pins. Each side gets its trust wrapped only when one of these is configured.
  */
-final class PeerVerification {
+public final class PeerVerification {
 
   private PeerVerification() {
   }
 
   /** The trust for a listener's client certificates, with its CRL and allow-list applied. */
-  static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
+  public static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
                                      Instant now, ConfigProblems problems, List<String> warnings) {
     String path = config.policy().path();
     List<PeerTrustManager.ChainCheck> checks = new ArrayList<>();
@@ -47,7 +47,7 @@ final class PeerVerification {
    * The trust for an upstream's certificate with its CRL, SANs and pins applied; {@code trust} null means the
    * JVM's trust store, and stays null when nothing is added.
    */
-  static TrustManagerFactory upstream(ClientTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
+  public static TrustManagerFactory upstream(ClientTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
                                       Instant now, ConfigProblems problems, List<String> warnings) {
     if (config.insecureSkipVerify()) {
       return trust;
@@ -68,12 +68,12 @@ final class PeerVerification {
   }
 
   /** The key clientCa was given by, for messages. */
-  static String caKey(ServerTlsConfig c) {
+  public static String caKey(ServerTlsConfig c) {
     return c.policy().path() + (c.clientCaSecretDir() != null ? ".clientCaSecretDir" : ".clientCa");
   }
 
   /** The key the upstream's CA was given by, for messages. */
-  static String caKey(ClientTlsConfig c) {
+  public static String caKey(ClientTlsConfig c) {
     boolean fromSecret = c.secretDir() != null && c.ca() != null
         && c.ca().equals(c.secretDir().resolve(io.tlsproxy.config.SecretDir.CA));
     return c.path() + (fromSecret ? ".secretDir" : ".ca");

@@ -1,7 +1,8 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.engine;
 
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.internal.tcnative.SSL;
+import io.tlsproxy.tls.policy.PolicyResolver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import javax.net.ssl.SSLEngine;

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.engine;
 
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.internal.tcnative.SSL;

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls;
+package io.tlsproxy.tls.peer;
 
 import io.netty.handler.ssl.util.SimpleTrustManagerFactory;
 import java.net.Socket;
