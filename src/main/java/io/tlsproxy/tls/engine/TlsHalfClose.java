@@ -2,7 +2,6 @@ package io.tlsproxy.tls.engine;
 
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.internal.tcnative.SSL;
-import io.tlsproxy.tls.policy.PolicyResolver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import javax.net.ssl.SSLEngine;
@@ -19,7 +18,7 @@ import javax.net.ssl.SSLEngine;
  * {@link #peerSentCloseNotify} asks BoringSSL instead of the engine whether the peer's close_notify came.
  *
  * <p>The flag is private to Netty. If a Netty release renames it, {@link #SUPPORTED} is false, the OpenSSL
- * engine is no longer the default (see {@link PolicyResolver}), and a test fails to say so.
+ * engine is no longer the default (see {@code PolicyResolver}), and a test fails to say so.
  */
 public final class TlsHalfClose {
 
