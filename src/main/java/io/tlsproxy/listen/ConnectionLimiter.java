@@ -7,7 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
-import io.tlsproxy.metrics.MetricNames;
+import io.tlsproxy.metrics.RejectReason;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -87,7 +87,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     }
     if (max > 0 && open >= max) {
       if (refuse) {
-        metrics.connectionRejected(MetricNames.MAX_CONNECTIONS);
+        metrics.connectionRejected(RejectReason.MAX_CONNECTIONS);
         limitLog.warn(() -> "listener=" + listener + " reached maxConnections=" + max
             + ": refusing new connections until one closes");
         child.unsafe().closeForcibly(); // not registered with an event loop yet: closed the way Netty does then
@@ -136,7 +136,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   /** A failed accept; the server channel stays open (Netty closes it only when it is no longer active). */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    metrics.connectionRejected(MetricNames.ACCEPT_ERROR);
+    metrics.connectionRejected(RejectReason.ACCEPT_ERROR);
     errorLog.warn(() -> "listener=" + listener + " accept failed: " + cause.getMessage() + "; accepting paused for "
         + ACCEPT_ERROR_PAUSE.toMillis() + " ms" + (String.valueOf(cause.getMessage()).contains("open files")
         ? "; raise the open-file limit (ulimit -n) or lower maxConnections" : ""));

@@ -3,7 +3,7 @@ package io.tlsproxy.listen;
 import io.netty.channel.Channel;
 import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
-import io.tlsproxy.metrics.MetricNames;
+import io.tlsproxy.metrics.RejectReason;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -56,7 +56,7 @@ final class HandshakeRateLimiter {
     long base = nextStart - now > 0 ? nextStart : now;
     long wait = Math.max(0, base - burstNanos - now);
     if (wait > maxWaitNanos) {
-      metrics.connectionRejected(MetricNames.MAX_HANDSHAKE_RATE);
+      metrics.connectionRejected(RejectReason.MAX_HANDSHAKE_RATE);
       log.warn(() -> "listener=" + listener + " over maxHandshakesPerSecond=" + rate
           + (maxWaitNanos == 0 ? "" : " for longer than the handshake timeout") + ": closing new connections");
       ch.close();

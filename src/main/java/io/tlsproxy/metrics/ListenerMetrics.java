@@ -32,11 +32,10 @@ public interface ListenerMetrics {
   void routed(String route);
 
   /**
-   * A connection closed before anything was forwarded, or an accept that failed: a limit's
-   * {@link MetricNames#MAX_CONNECTIONS}, {@link MetricNames#MAX_HANDSHAKE_RATE}, {@link MetricNames#ACCEPT_ERROR},
-   * or in passthrough mode what was wrong with the ClientHello (or {@code unknown_server_name}).
+   * A connection closed before anything was forwarded, or an accept that failed: a limit, or in passthrough mode
+   * what was wrong with the ClientHello (or its unknown server name).
    */
-  void connectionRejected(String reason);
+  void connectionRejected(RejectReason reason);
 
   ListenerMetrics NONE = new ListenerMetrics() {
     @Override
@@ -85,7 +84,7 @@ public interface ListenerMetrics {
     }
 
     @Override
-    public void connectionRejected(String reason) {
+    public void connectionRejected(RejectReason reason) {
     }
   };
 }

@@ -43,10 +43,6 @@ public final class MetricNames {
   public static final String TO_UPSTREAM = "to_upstream";
   public static final String TO_DOWNSTREAM = "to_downstream";
 
-  /** Reasons of {@link #CONNECTIONS_REJECTED}. */
-  public static final String MAX_CONNECTIONS = "max_connections";
-  public static final String MAX_HANDSHAKE_RATE = "max_handshake_rate";
-  public static final String ACCEPT_ERROR = "accept_error";
 
   private MetricNames() {
   }

@@ -143,7 +143,7 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Counter toUpstream;
     private final Counter toDownstream;
     private final Map<String, AtomicInteger> endpointsUp = new ConcurrentHashMap<>();
-    private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+    private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
     private final Map<String, Counter> routes = new ConcurrentHashMap<>();
 
     Bound(String listener) {
@@ -160,7 +160,8 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
       toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
           .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
       // Every reason from the start, at 0: an alert on its rate then works before the first rejection.
-      for (String reason : List.of(MAX_CONNECTIONS, MAX_HANDSHAKE_RATE, ACCEPT_ERROR)) {
+      for (RejectReason reason : List.of(RejectReason.MAX_CONNECTIONS, RejectReason.MAX_HANDSHAKE_RATE,
+          RejectReason.ACCEPT_ERROR)) {
         rejectedCounter(reason);
       }
     }
@@ -233,14 +234,14 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     }
 
     @Override
-    public void connectionRejected(String reason) {
+    public void connectionRejected(RejectReason reason) {
       rejectedCounter(reason).increment();
     }
 
-    private Counter rejectedCounter(String reason) {
+    private Counter rejectedCounter(RejectReason reason) {
       return rejected.computeIfAbsent(reason, r -> Counter.builder(CONNECTIONS_REJECTED)
           .description("connections closed before anything was forwarded, and failed accepts, by reason")
-          .tags(LISTENER, listener, REASON, r).register(registry));
+          .tags(LISTENER, listener, REASON, r.label()).register(registry));
     }
 
     @Override

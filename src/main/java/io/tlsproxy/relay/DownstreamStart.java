@@ -5,6 +5,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
+import io.tlsproxy.metrics.RejectReason;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.PassthroughRouter;
 import io.tlsproxy.routing.Route;
@@ -112,18 +113,18 @@ final class DownstreamStart implements RoutingEvents {
 
   /** A passthrough connection is refused before anything was forwarded; counted once, by its first reason. */
   @Override
-  public void rejected(String reason) {
+  public void rejected(RejectReason reason) {
     if (connection.isClosing()) {
       return;
     }
     ProxyConnection.cancel(handshakeTimer);
     metrics.connectionRejected(reason);
-    connection.close(CloseReason.REJECTED, reason, null);
+    connection.close(CloseReason.REJECTED, reason.label(), null);
   }
 
   private void clientHelloTimedOut() {
     if (connection.state() == ConnectionState.HANDSHAKING) {
-      rejected(HandshakeFailure.TIMEOUT);
+      rejected(RejectReason.TIMEOUT);
     }
   }
 

@@ -2,6 +2,7 @@ package io.tlsproxy.routing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tlsproxy.metrics.RejectReason;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
@@ -18,10 +19,10 @@ final class ClientHello {
   /** Largest number of bytes buffered while looking for the hello: the hello plus generous record headers. */
   static final int MAX_BUFFERED = 2 * MAX_HELLO;
 
-  static final String NOT_TLS = "not_tls";
-  static final String MALFORMED = "malformed_client_hello";
-  static final String TOO_LARGE = "client_hello_too_large";
-  static final String SSL_V2 = "sslv2_client_hello";
+  static final RejectReason NOT_TLS = RejectReason.NOT_TLS;
+  static final RejectReason MALFORMED = RejectReason.MALFORMED_CLIENT_HELLO;
+  static final RejectReason TOO_LARGE = RejectReason.CLIENT_HELLO_TOO_LARGE;
+  static final RejectReason SSL_V2 = RejectReason.SSLV2_CLIENT_HELLO;
 
   private static final int HANDSHAKE = 22;
   private static final int CLIENT_HELLO = 1;
@@ -36,12 +37,12 @@ final class ClientHello {
    * otherwise {@code failure} is a reason to refuse, or null with {@code serverName} the name sent (null when the
    * client sent none).
    */
-  record Result(boolean complete, String serverName, String failure, int need) {
+  record Result(boolean complete, String serverName, RejectReason failure, int need) {
     static Result more(int need) {
       return new Result(false, null, null, need);
     }
 
-    static Result failed(String reason) {
+    static Result failed(RejectReason reason) {
       return new Result(true, null, reason, 0);
     }
 

@@ -5,7 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.tlsproxy.tls.HandshakeFailure;
+import io.tlsproxy.metrics.RejectReason;
 
 /**
  * The front of a passthrough connection's pipeline: buffers the client's first bytes until its ClientHello is
@@ -68,7 +68,7 @@ public final class PassthroughRouter extends ChannelInboundHandlerAdapter {
     Route route = routes.select(r.serverName());
     if (route == null) {
       ctx.writeAndFlush(TlsAlert.unrecognizedName());
-      refuse(HandshakeFailure.UNKNOWN_SERVER_NAME);
+      refuse(RejectReason.UNKNOWN_SERVER_NAME);
       return;
     }
     events.routed(route);
@@ -82,7 +82,7 @@ public final class PassthroughRouter extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == ChannelInputShutdownEvent.INSTANCE && !decided) {
       // The client stopped sending before its hello was complete.
-      refuse(HandshakeFailure.PEER_CLOSED);
+      refuse(RejectReason.PEER_CLOSED);
     }
     ctx.fireUserEventTriggered(evt);
   }
@@ -91,7 +91,7 @@ public final class PassthroughRouter extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (!decided) {
       // A reset before the hello was complete: counted like a close.
-      refuse(HandshakeFailure.PEER_CLOSED);
+      refuse(RejectReason.PEER_CLOSED);
     }
     ctx.fireExceptionCaught(cause);
   }
@@ -99,12 +99,12 @@ public final class PassthroughRouter extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (!decided) {
-      refuse(HandshakeFailure.PEER_CLOSED);
+      refuse(RejectReason.PEER_CLOSED);
     }
     ctx.fireChannelInactive();
   }
 
-  private void refuse(String reason) {
+  private void refuse(RejectReason reason) {
     decided = true;
     refused = true;
     release();

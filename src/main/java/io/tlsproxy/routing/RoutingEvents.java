@@ -1,5 +1,7 @@
 package io.tlsproxy.routing;
 
+import io.tlsproxy.metrics.RejectReason;
+
 /**
  * What the routing handlers at the front of a client's pipeline ({@link SniSelector}, {@link PassthroughRouter})
  * tell the connection they read for. Called on the connection's event loop.
@@ -19,5 +21,5 @@ public interface RoutingEvents {
   void touch();
 
   /** A passthrough client's ClientHello was refused for {@code reason} before anything was forwarded. */
-  void rejected(String reason);
+  void rejected(RejectReason reason);
 }
