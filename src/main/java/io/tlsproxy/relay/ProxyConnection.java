@@ -302,31 +302,28 @@ public final class ProxyConnection {
     // An error that ends a handshake is recorded as its failure by the side's owner.
     boolean handshakeFailure = side == Side.DOWNSTREAM ? downstream.failedDuringHandshake(cause)
         : upstream.refusedAfterHandshake(cause);
-    if (!handshakeFailure) {
-      boolean reset = cause instanceof IOException;
-      log.closeReasonIfUnset((side == Side.DOWNSTREAM
-          ? reset ? CloseReason.CLIENT_RESET : CloseReason.CLIENT_ERROR
-          : reset ? CloseReason.UPSTREAM_RESET : CloseReason.UPSTREAM_ERROR).label());
-      if (!reset) {
-        LOG.log(Level.FINE, "listener=" + listener.name() + " " + side + " error", cause);
-      }
-    }
-    if (!state.closing()) {
-      moveTo(ConnectionState.CLOSING);
-    }
-    // Nothing to flush after an error: both channels close at once.
-    down.close();
-    if (upstream.channel() != null) {
-      upstream.channel().close();
-    }
+    CloseReason reason = side == Side.DOWNSTREAM
+        ? cause instanceof IOException ? CloseReason.CLIENT_RESET : CloseReason.CLIENT_ERROR
+        : cause instanceof IOException ? CloseReason.UPSTREAM_RESET : CloseReason.UPSTREAM_ERROR;
+    // After an error there is nothing worth flushing: both channels close at once. A handshake failure was recorded
+    // as the reason already; a reset is not worth a stack trace.
+    closeFor(reason, null, handshakeFailure || cause instanceof IOException ? null : cause, false);
   }
 
   /**
-   * The one way a connection closes: records {@code reason} (with {@code detail}, where it has one) unless an
-   * earlier one was recorded, flushes what is already queued on both channels and closes them. The connection is
-   * counted and logged once both are closed. {@code cause}, when given, is logged at debug level. On the event loop.
+   * Closes for {@code reason} (with {@code detail}, where it has one), flushing what is already queued on both
+   * channels first. {@code cause}, when given, is logged at debug level. On the event loop.
    */
   void close(CloseReason reason, String detail, Throwable cause) {
+    closeFor(reason, detail, cause, true);
+  }
+
+  /**
+   * The one way a connection closes: records {@code reason} unless an earlier one was recorded, moves to CLOSING
+   * and closes both channels, after flushing what is queued if {@code flush}. The connection is counted and logged
+   * once both are closed.
+   */
+  private void closeFor(CloseReason reason, String detail, Throwable cause, boolean flush) {
     log.closeReasonIfUnset(reason.label(detail));
     if (cause != null) {
       LOG.log(Level.FINE, "listener=" + listener.name() + " closing: " + reason.label(detail), cause);
@@ -337,10 +334,17 @@ public final class ProxyConnection {
     if (state != ConnectionState.CLOSING) {
       moveTo(ConnectionState.CLOSING);
     }
-    down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     Channel up = upstream.channel();
-    if (up != null) {
-      up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    if (flush) {
+      down.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      if (up != null) {
+        up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+    } else {
+      down.close();
+      if (up != null) {
+        up.close();
+      }
     }
     if (!down.isOpen() && (up == null || !up.isOpen())) {
       finish();
