@@ -2,8 +2,8 @@ package io.tlsproxy.listen;
 
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ProxyMetrics;
-import io.tlsproxy.relay.CloseReason;
 import io.tlsproxy.routing.ListenerSetup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -10,7 +10,8 @@ public interface ListenerMetrics {
 
   void connectionOpened();
 
-  void connectionClosed(long nanos);
+  /** A connection closed after {@code nanos}, for {@code reason} (null: none recorded, which is a bug). */
+  void connectionClosed(long nanos, CloseReason reason);
 
   void bytesToUpstream(long n);
 
@@ -52,7 +53,7 @@ public interface ListenerMetrics {
     }
 
     @Override
-    public void connectionClosed(long nanos) {
+    public void connectionClosed(long nanos, CloseReason reason) {
     }
 
     @Override

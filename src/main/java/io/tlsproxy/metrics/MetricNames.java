@@ -13,6 +13,7 @@ public final class MetricNames {
   public static final String CONNECTIONS = "tlsproxy.connections";
   public static final String CONNECTIONS_ACTIVE = "tlsproxy.connections.active";
   public static final String CONNECTIONS_REJECTED = "tlsproxy.connections.rejected";
+  public static final String CONNECTIONS_CLOSED = "tlsproxy.connections.closed";
   public static final String CONNECTION_DURATION = "tlsproxy.connection.duration";
   public static final String BYTES = "tlsproxy.bytes";
   public static final String UPSTREAM_CONNECT_FAILURES = "tlsproxy.upstream.connect.failures";

@@ -19,12 +19,13 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.tlsproxy.tls.material.CertificateInUse;
+import io.tlsproxy.material.CertificateInUse;
 import java.lang.management.ManagementFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -144,6 +145,8 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     private final Counter toDownstream;
     private final Map<String, AtomicInteger> endpointsUp = new ConcurrentHashMap<>();
     private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
+    /** One counter per reason, all registered at the listener's start, so that the hot path only looks up. */
+    private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
     private final Map<String, Counter> routes = new ConcurrentHashMap<>();
 
     Bound(String listener) {
@@ -159,6 +162,10 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
           .tags(tags.and(DIRECTION, TO_UPSTREAM)).register(registry);
       toDownstream = Counter.builder(BYTES).description("bytes relayed").baseUnit("bytes")
           .tags(tags.and(DIRECTION, TO_DOWNSTREAM)).register(registry);
+      for (CloseReason reason : CloseReason.values()) {
+        closed.put(reason, Counter.builder(CONNECTIONS_CLOSED).description("connections closed, by close reason")
+            .tags(tags.and(REASON, reason.label())).register(registry));
+      }
       // Every reason from the start, at 0: an alert on its rate then works before the first rejection.
       for (RejectReason reason : List.of(RejectReason.MAX_CONNECTIONS, RejectReason.MAX_HANDSHAKE_RATE,
           RejectReason.ACCEPT_ERROR)) {
@@ -211,9 +218,12 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
     }
 
     @Override
-    public void connectionClosed(long nanos) {
+    public void connectionClosed(long nanos, CloseReason reason) {
       active.decrementAndGet();
       connectionDuration.record(nanos, TimeUnit.NANOSECONDS);
+      if (reason != null) {
+        closed.get(reason).increment();
+      }
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.tlsproxy.metrics;
 
-import io.tlsproxy.tls.material.CertificateInUse;
+import io.tlsproxy.material.CertificateInUse;
 import java.util.List;
 
 /** What the proxy records. Implementations must be cheap and thread-safe; the proxy holds no lock to call them. */

@@ -1,6 +1,7 @@
 package io.tlsproxy.relay;
 
 import io.tlsproxy.config.LoggingConfig.Format;
+import io.tlsproxy.metrics.CloseReason;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,7 +34,8 @@ final class ConnectionLogLine {
   private Long upstreamHandshakeMillis;
   private long bytesToUpstream;
   private long bytesToDownstream;
-  private String closeReason;
+  private CloseReason closeReason;
+  private String closeDetail;
 
   ConnectionLogLine(Format format, String listener, String client) {
     this.format = format;
@@ -89,12 +91,18 @@ final class ConnectionLogLine {
    * The first reason recorded is the one that caused the close; later ones are consequences. Returns whether
    * {@code reason} was the first.
    */
-  boolean closeReasonIfUnset(String reason) {
+  boolean closeReasonIfUnset(CloseReason reason, String detail) {
     if (closeReason == null) {
       closeReason = reason;
+      closeDetail = detail;
       return true;
     }
     return false;
+  }
+
+  /** The first reason recorded, or null while none is. */
+  CloseReason closeReason() {
+    return closeReason;
   }
 
   void emit(long durationNanos) {
@@ -116,7 +124,7 @@ final class ConnectionLogLine {
     f.put("bytes_to_downstream", bytesToDownstream);
     f.put("duration_ms", durationNanos / 1_000_000);
     f.put("refused", bounded(refused));
-    f.put("close", closeReason == null ? "unknown" : closeReason);
+    f.put("close", closeReason == null ? "unknown" : closeReason.label(closeDetail));
     f.values().removeIf(v -> v == null);
     ACCESS.info(format == Format.JSON ? json(f) : text(f));
   }

@@ -1,5 +1,6 @@
 package io.tlsproxy.relay;
 
+import io.tlsproxy.metrics.CloseReason;
 import java.util.ArrayList;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tlsproxy.config.ServerTlsConfig;
+import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.metrics.RejectReason;
 import io.tlsproxy.proxyproto.ProxyHeader;
@@ -174,7 +175,7 @@ final class DownstreamStart implements RoutingEvents {
 
   /** The client's handshake failed for {@code reason}: counted as such if that is why the connection closes. */
   private void recordHandshakeFailure(String reason) {
-    if (log.closeReasonIfUnset(CloseReason.HANDSHAKE_FAILED.label(reason))) {
+    if (log.closeReasonIfUnset(CloseReason.HANDSHAKE_FAILED, reason)) {
       handshakeFailure = reason;
     }
   }

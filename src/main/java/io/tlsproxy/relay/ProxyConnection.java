@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.Route;
@@ -124,6 +125,19 @@ public final class ProxyConnection {
   /** Which side {@code leg} is, or null for the leg of an upstream attempt that was given up. */
   private Side sideOf(RelayLeg leg) {
     return leg == downLeg ? Side.DOWNSTREAM : leg == upstream.leg() ? Side.UPSTREAM : null;
+  }
+
+  /**
+   * {@code leg}'s peer ended TCP without a TLS close_notify after its handshake: what it sent may have been cut by
+   * an attacker (RFC 8446 section 6.1), so it is the reason logged and counted. The other direction keeps flowing,
+   * as after any end of input.
+   */
+  void onTruncated(RelayLeg leg) {
+    Side side = sideOf(leg);
+    if (side != null) {
+      log.closeReasonIfUnset(side == Side.DOWNSTREAM ? CloseReason.CLIENT_TRUNCATED : CloseReason.UPSTREAM_TRUNCATED,
+          null);
+    }
   }
 
   void onHandshake(RelayLeg leg, Throwable failure) {
@@ -256,7 +270,7 @@ public final class ProxyConnection {
       close(CloseReason.MAX_CONNECTION_LIFETIME, null, null);
       return;
     }
-    log.closeReasonIfUnset(CloseReason.MAX_CONNECTION_LIFETIME.label());
+    log.closeReasonIfUnset(CloseReason.MAX_CONNECTION_LIFETIME, null);
     moveTo(ConnectionState.ENDING_LIFETIME);
     shutdownOutput(down, () -> { });
     shutdownOutput(upstream.channel(), () -> { });
@@ -324,7 +338,7 @@ public final class ProxyConnection {
    * once both are closed.
    */
   private void closeFor(CloseReason reason, String detail, Throwable cause, boolean flush) {
-    log.closeReasonIfUnset(reason.label(detail));
+    log.closeReasonIfUnset(reason, detail);
     if (cause != null) {
       LOG.log(Level.FINE, "listener=" + listener.name() + " closing: " + reason.label(detail), cause);
     }
@@ -381,7 +395,7 @@ public final class ProxyConnection {
     }
     long duration = System.nanoTime() - startNanos;
     downstream.finish();
-    metrics.connectionClosed(duration);
+    metrics.connectionClosed(duration, log.closeReason());
     log.bytes(downLeg.bytesForwarded(), upstream.leg() == null ? 0 : upstream.leg().bytesForwarded());
     log.emit(duration);
   }

@@ -36,6 +36,8 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
    * an event: the OpenSSL engine once {@link TlsHalfClose} has kept it writing, or after an early close event.
    */
   private SSLEngine closeNotifyUnannounced;
+  /** The TLS engine of this leg once its handshake succeeded; null on a plaintext leg and before. */
+  private SSLEngine tls;
   private long bytesIn;
   private long bytesForwarded;
 
@@ -169,6 +171,7 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof SslHandshakeCompletionEvent e) {
       SSLEngine engine = e.isSuccess() ? engine() : null;
+      tls = engine;
       if (engine != null && TlsHalfClose.keepWritingAfterPeerClose(engine)) {
         closeNotifyUnannounced = engine;
       }
@@ -179,7 +182,12 @@ final class RelayLeg extends ChannelInboundHandlerAdapter {
     } else if (evt instanceof SniCompletionEvent e) {
       connection.onServerName(e.hostname());
     } else if (evt == ChannelInputShutdownEvent.INSTANCE) {
-      endInput(); // FIN: this side has finished sending. The other direction keeps flowing.
+      // FIN: this side has finished sending. The other direction keeps flowing. After a TLS handshake, a FIN
+      // without the peer's close_notify may be a truncation; both engines are asked whether one came.
+      if (tls != null && !inputEnded && !TlsHalfClose.peerSentCloseNotify(tls)) {
+        connection.onTruncated(this);
+      }
+      endInput();
     } else if (evt instanceof SslCloseCompletionEvent e && e.isSuccess()) {
       // TLS close_notify, as a rule. But once our own close_notify is out, Netty's OpenSSL engine reports every
       // later unwrap as CLOSED (ReferenceCountedOpenSslEngine#newResult), data included, and SslHandler fires

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.ssl.SslHandler;
 import io.tlsproxy.config.UpstreamConfig;
+import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.Route;
@@ -160,7 +161,7 @@ final class UpstreamStart {
     String reason = HandshakeFailure.reason(cause);
     metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
     metrics.upstreamConnectFailed(endpoint.endpoint().toString(), "tls");
-    log.closeReasonIfUnset(CloseReason.UPSTREAM_UNAVAILABLE.label("tls:" + reason));
+    log.closeReasonIfUnset(CloseReason.UPSTREAM_UNAVAILABLE, "tls:" + reason);
     return true;
   }
 

@@ -2,8 +2,8 @@ package io.tlsproxy.tls;
 
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ReloadConfig;
+import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.metrics.ProxyMetrics;
-import io.tlsproxy.tls.material.CertificateInUse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.tlsproxy.tls;
 
 import io.tlsproxy.config.ConfigProblems;
-import io.tlsproxy.tls.material.CertificateInUse;
+import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.tls.policy.TlsPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;

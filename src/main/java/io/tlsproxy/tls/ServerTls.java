@@ -2,8 +2,8 @@ package io.tlsproxy.tls;
 
 import io.netty.handler.ssl.SslContext;
 import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
-import io.tlsproxy.tls.material.CertificateInUse;
-import io.tlsproxy.tls.material.KeyMaterial;
+import io.tlsproxy.material.CertificateInUse;
+import io.tlsproxy.material.KeyMaterial;
 import io.tlsproxy.tls.policy.TlsPolicy;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;

@@ -2,7 +2,6 @@ package io.tlsproxy.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tlsproxy.relay.CloseReason;
 import io.tlsproxy.tls.HandshakeFailure;
 import java.io.IOException;
 import java.lang.reflect.Field;

@@ -4,7 +4,7 @@ import io.tlsproxy.auth.AllowList;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ServerTlsConfig;
-import io.tlsproxy.tls.material.RevocationList;
+import io.tlsproxy.material.RevocationList;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;

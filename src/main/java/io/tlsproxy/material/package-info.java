@@ -3,4 +3,4 @@
  * validity and key pairs, and Kubernetes-style secret directories. Files in, Java security objects out; it builds
  * no SSL context and knows no policy.
  */
-package io.tlsproxy.tls.material;
+package io.tlsproxy.material;

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls.material;
+package io.tlsproxy.material;
 
 import io.tlsproxy.config.ConfigProblems;
 import java.nio.file.Files;

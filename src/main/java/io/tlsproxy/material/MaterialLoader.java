@@ -1,4 +1,4 @@
-package io.tlsproxy.tls.material;
+package io.tlsproxy.material;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.tlsproxy.tls.material;
+package io.tlsproxy.material;
 
 /** Certificate or key material that cannot be used; the message says why and, where it can, what to do. */
 public final class MaterialException extends Exception {

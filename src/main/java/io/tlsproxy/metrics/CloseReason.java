@@ -1,4 +1,4 @@
-package io.tlsproxy.relay;
+package io.tlsproxy.metrics;
 
 import java.util.Locale;
 
@@ -6,7 +6,7 @@ import java.util.Locale;
  * Why a connection closed: the {@code close=} field of its access log line. The first reason recorded wins (a
  * connection whose handshake failed stays {@code handshake_failed} when its peer then closes). Four reasons carry a
  * detail after a colon: the handshake failure reason, the ClientHello refusal, the PROXY protocol error and the last
- * upstream attempt's failure. docs/metrics.md lists every one; {@code CloseReasonTest} holds the two together.
+ * upstream attempt's failure. docs/metrics.md lists every one; {@code ReasonsDocumentedTest} holds the two together.
  */
 public enum CloseReason {
   /** Both sides finished sending and every byte was passed on. */
@@ -14,6 +14,13 @@ public enum CloseReason {
   /** The client closed (FIN after the upstream's, or a close while data was still due). */
   CLIENT_CLOSED,
   UPSTREAM_CLOSED,
+  /**
+   * The client ended TCP (FIN) without a TLS close_notify after its handshake: what it sent may have been cut short
+   * by someone on the path (RFC 8446 section 6.1). The upstream's reply still flows back.
+   */
+  CLIENT_TRUNCATED,
+  /** The upstream ended TCP without a TLS close_notify after its handshake; what it sent is still passed on. */
+  UPSTREAM_TRUNCATED,
   /** The client's socket reported an I/O error, typically a reset. */
   CLIENT_RESET,
   UPSTREAM_RESET,
