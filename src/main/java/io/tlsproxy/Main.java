@@ -2,7 +2,9 @@ package io.tlsproxy;
 
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.ConfigLoader;
+import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.log.LogSetup;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.upstream.JvmDnsCache;
 import io.vertx.core.Vertx;
@@ -35,7 +37,9 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    Logging.configure();
+    // Until the configuration is read: the environment's level, else info.
+    LoggingConfig.Level envLevel = LoggingConfig.Level.parse(System.getenv(LogSetup.LEVEL_ENV));
+    LogSetup.apply(envLevel != null ? envLevel : LoggingConfig.Level.INFO, false);
     JvmDnsCache.turnOff();
     int code = run(args, System.out, System.err);
     if (code != EXIT_OK || isOneShot(args)) {
@@ -84,6 +88,10 @@ public final class Main {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
       ProxyConfig cfg = ConfigLoader.load(vertx, config, System.getenv());
+      if (!applyLogging(cfg.logging(), System.getenv(LogSetup.LEVEL_ENV), err)) {
+        vertx.close();
+        return EXIT_USAGE;
+      }
       Startup.Plan plan = Startup.prepare(cfg, Clock.systemUTC());
       if (check) {
         out.print(CheckReport.render(plan));
@@ -123,6 +131,23 @@ public final class Main {
     } catch (Exception e) {
       return bug(err, vertx, e);
     }
+  }
+
+  /**
+   * Logs from now on as {@code logging} says, at the level of {@code envLevel} ({@code TLSPROXY_LOG_LEVEL}) where
+   * set, which wins over the file. Returns false, having said why on {@code err}, when that value is not a level.
+   */
+  private static boolean applyLogging(LoggingConfig logging, String envLevel, PrintStream err) {
+    LoggingConfig.Level level = logging.level() != null ? logging.level() : LoggingConfig.Level.INFO;
+    if (envLevel != null && !envLevel.isBlank()) {
+      level = LoggingConfig.Level.parse(envLevel);
+      if (level == null) {
+        err.println(LogSetup.LEVEL_ENV + ": unknown value '" + envLevel + "'; use one of debug, info, warn, error");
+        return false;
+      }
+    }
+    LogSetup.apply(level, logging.format() == LoggingConfig.Format.JSON);
+    return true;
   }
 
   private static int bug(PrintStream err, Vertx vertx, Throwable e) {

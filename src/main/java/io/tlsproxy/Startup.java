@@ -58,7 +58,7 @@ public final class Startup {
         plan.config().reload(), Clock.systemUTC());
     reloader.start();
     rotateTicketKeys(vertx, plan.listeners(), log);
-    return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging().format())
+    return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging())
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
             log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"

@@ -47,9 +47,10 @@ public final class ConfigReader {
     LoggingConfig logging = LoggingConfig.DEFAULT;
     ConfigNode loggingNode = node.child("logging");
     if (loggingNode != null) {
-      loggingNode.allowOnly("format");
+      loggingNode.allowOnly("format", "level", "access");
       logging = new LoggingConfig(loggingNode.enumValue("format", LoggingConfig.Format.class,
-          LoggingConfig.Format.TEXT));
+          LoggingConfig.Format.TEXT), loggingNode.enumValue("level", LoggingConfig.Level.class, null),
+          loggingNode.bool("access", true));
     }
 
     ReloadConfig reload = ReloadConfig.DEFAULT;

@@ -43,18 +43,18 @@ final class ListenerVerticle extends VerticleBase {
   private final ListenerSetup setup;
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
-  private final LoggingConfig.Format logFormat;
+  private final LoggingConfig logging;
   private final Map<Route, UpstreamPool> pools = new ConcurrentHashMap<>();
   private ListenerRuntime runtime;
   private HandshakeRateLimiter handshakes;
   private volatile Channel server;
 
   ListenerVerticle(ListenerSetup setup, ListenerMetrics metrics,
-                   LoggingConfig.Format logFormat) {
+                   LoggingConfig logging) {
     this.setup = setup;
     this.tracker = new ConnectionTracker();
     this.metrics = metrics;
-    this.logFormat = logFormat;
+    this.logging = logging;
   }
 
   /** Completes when this listener's event loop runs a task: it is alive and not blocked. */
@@ -80,7 +80,7 @@ final class ListenerVerticle extends VerticleBase {
       pools.put(route, pool);
       resolved.add(pool.start(vertx, dialer, route.clientTls()));
     }
-    runtime = new ListenerRuntime(setup, dialer, pools, tracker, metrics, logFormat);
+    runtime = new ListenerRuntime(setup, dialer, pools, tracker, metrics, logging);
     if (cfg.limits().maxHandshakesPerSecond() > 0) {
       handshakes = new HandshakeRateLimiter(cfg.name(), cfg.limits(), cfg.tls().handshakeTimeout(), metrics);
     }

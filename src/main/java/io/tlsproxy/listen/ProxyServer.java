@@ -36,14 +36,14 @@ public final class ProxyServer {
    * bound; listeners already bound are then closed again.
    */
   public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
-                                         LoggingConfig.Format logFormat) {
+                                         LoggingConfig logging) {
     Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < setups.size(); i++) {
       ListenerSetup setup = setups.get(i);
       String key = "listeners[" + i + "].listen";
-      ListenerVerticle v = new ListenerVerticle(setup, metrics.listener(setup.name()), logFormat);
+      ListenerVerticle v = new ListenerVerticle(setup, metrics.listener(setup.name()), logging);
       verticles.put(setup.name(), v);
       chain = chain.compose(x -> vertx.deployVerticle(v)
           .recover(t -> Future.failedFuture(bindError(key, setup, t)))

@@ -1,23 +1,38 @@
 package io.tlsproxy.relay;
 
 import io.tlsproxy.config.LoggingConfig.Format;
+import io.tlsproxy.log.LineFormatter;
 import io.tlsproxy.metrics.CloseReason;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The one line logged when a connection ends: who, what TLS on each side and how long its handshake took,
- * bytes each way, how long the connection lasted and why it closed. As logfmt text or as a JSON object per
- * line. Values a client controls (SNI) are bounded and escaped; no key material is ever part of it.
+ * The one line logged when a connection ends: its id and start, who, what TLS on each side and how long its
+ * handshake took, how long the upstream connect took, bytes each way, how long the connection lasted and why it
+ * closed. The record's text is logfmt (or, on a listener whose configuration asks for JSON, the fields as a JSON
+ * object); it also carries the fields themselves, which the JSON line format writes as typed values. Values a
+ * client controls (SNI) are bounded and escaped; no key material is ever part of it.
  */
 final class ConnectionLogLine {
 
   private static final Logger ACCESS = Logger.getLogger("tlsproxy.access");
   private static final int MAX_VALUE = 256;
+  private static final DateTimeFormatter START = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(ZoneOffset.UTC);
+  /** Connection ids: unique in this process, in the order connections were accepted. */
+  private static final AtomicLong IDS = new AtomicLong();
 
   private final Format format;
+  private final boolean enabled;
+  private final long id = IDS.incrementAndGet();
+  private final long startMillis = System.currentTimeMillis();
   private final String listener;
   private String client;
   private String via;
@@ -29,6 +44,7 @@ final class ConnectionLogLine {
   private String refused;
   private String route;
   private String upstream;
+  private Long upstreamConnectMillis;
   private String upstreamTls;
   private String upstreamGroup;
   private Long upstreamHandshakeMillis;
@@ -37,8 +53,10 @@ final class ConnectionLogLine {
   private CloseReason closeReason;
   private String closeDetail;
 
-  ConnectionLogLine(Format format, String listener, String client) {
+  /** {@code enabled} false: nothing is logged ({@code logging.access: false}); the fields are still kept. */
+  ConnectionLogLine(Format format, boolean enabled, String listener, String client) {
     this.format = format;
+    this.enabled = enabled;
     this.listener = listener;
     this.client = client;
   }
@@ -72,8 +90,15 @@ final class ConnectionLogLine {
     this.route = name;
   }
 
-  void upstream(String endpoint) {
+  /** The endpoint the connection goes to, reached after {@code connectNanos}. */
+  void upstream(String endpoint, long connectNanos) {
     this.upstream = endpoint;
+    this.upstreamConnectMillis = connectNanos / 1_000_000;
+  }
+
+  /** This connection's id, for other log lines about it. */
+  long id() {
+    return id;
   }
 
   void upstreamTls(String protocolAndCipher, String group, long handshakeNanos) {
@@ -106,10 +131,15 @@ final class ConnectionLogLine {
   }
 
   void emit(long durationNanos) {
+    if (!enabled) {
+      return;
+    }
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("listener", listener);
     f.put("client", client);
     f.put("via", via);
+    f.put("id", id);
+    f.put("start", START.format(Instant.ofEpochMilli(startMillis)));
     f.put("sni", bounded(serverName));
     f.put("tls", downstreamTls);
     f.put("group", downstreamGroup);
@@ -117,6 +147,7 @@ final class ConnectionLogLine {
     f.put("peer", bounded(peerSubject));
     f.put("route", route);
     f.put("upstream", upstream);
+    f.put("upstream_connect_ms", upstreamConnectMillis);
     f.put("upstream_tls", upstreamTls);
     f.put("upstream_group", upstreamGroup);
     f.put("upstream_handshake_ms", upstreamHandshakeMillis);
@@ -126,11 +157,11 @@ final class ConnectionLogLine {
     f.put("refused", bounded(refused));
     f.put("close", closeReason == null ? "unknown" : closeReason.label(closeDetail));
     f.values().removeIf(v -> v == null);
-    ACCESS.info(format == Format.JSON ? json(f) : text(f));
-  }
-
-  private static String json(Map<String, Object> fields) {
-    return new JsonObject().put("event", "connection").mergeIn(new JsonObject(fields)).encode();
+    Map<String, Object> withEvent = new LinkedHashMap<>();
+    withEvent.put("event", "connection");
+    withEvent.putAll(f);
+    ACCESS.log(LineFormatter.structured(Level.INFO, "connection",
+        format == Format.JSON ? new JsonObject(withEvent).encode() : text(f), withEvent));
   }
 
   private static String text(Map<String, Object> fields) {

@@ -215,7 +215,8 @@ final class DownstreamStart implements RoutingEvents {
   void onProxyHeaderFailed(String reason, String detail) {
     metrics.proxyProtocolFailed(reason);
     log.refused(detail);
-    LOG.fine(() -> "listener=" + listener.name() + " client=" + down.remoteAddress() + " " + detail);
+    LOG.fine(() -> "listener=" + listener.name() + " id=" + log.id() + " client=" + down.remoteAddress() + " "
+        + detail);
     connection.close(CloseReason.PROXY_PROTOCOL, reason, null);
   }
 

@@ -23,26 +23,26 @@ public final class ListenerRuntime {
   private final Map<Route, UpstreamPool> pools;
   private final ConnectionTracker tracker;
   private final ListenerMetrics metrics;
-  private final LoggingConfig.Format logFormat;
+  private final LoggingConfig logging;
   /** Completed once no connection is open any more, after a drain began; null before. */
   private Promise<Void> drained;
 
   public ListenerRuntime(ListenerSetup setup, Dialer dialer, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
-                  ListenerMetrics metrics, LoggingConfig.Format logFormat) {
+                  ListenerMetrics metrics, LoggingConfig logging) {
     this.setup = setup;
     this.dialer = dialer;
     this.pools = Map.copyOf(pools);
     this.tracker = tracker;
     this.metrics = metrics;
-    this.logFormat = logFormat;
+    this.logging = logging;
   }
 
   ListenerMetrics metrics() {
     return metrics;
   }
 
-  LoggingConfig.Format logFormat() {
-    return logFormat;
+  LoggingConfig logging() {
+    return logging;
   }
 
   String name() {

@@ -55,7 +55,8 @@ public final class ProxyConnection {
     this.listener = listener;
     this.down = down;
     this.downLeg = new RelayLeg(this);
-    this.log = new ConnectionLogLine(listener.logFormat(), listener.name(), String.valueOf(down.remoteAddress()));
+    this.log = new ConnectionLogLine(listener.logging().format(), listener.logging().access(), listener.name(),
+        String.valueOf(down.remoteAddress()));
     this.metrics = listener.metrics();
     this.downstream = new DownstreamStart(listener, this, down, downLeg, log, startNanos);
     this.upstream = new UpstreamStart(listener, this, down, log);
@@ -340,7 +341,8 @@ public final class ProxyConnection {
   private void closeFor(CloseReason reason, String detail, Throwable cause, boolean flush) {
     log.closeReasonIfUnset(reason, detail);
     if (cause != null) {
-      LOG.log(Level.FINE, "listener=" + listener.name() + " closing: " + reason.label(detail), cause);
+      LOG.log(Level.FINE, "listener=" + listener.name() + " id=" + log.id() + " closing: " + reason.label(detail),
+          cause);
     }
     if (state == ConnectionState.CLOSED) {
       return;

@@ -94,6 +94,7 @@ final class UpstreamStart {
     }
     endpoint = endpoints.get(endpointIndex++);
     RelayLeg leg = new RelayLeg(connection);
+    long connectStart = System.nanoTime();
     listener.dialer().connect(down.eventLoop(), endpoint.socketAddress(), route.upstream().connectTimeout(),
         leg.initializer()).addListener(f -> {
       Channel ch = ((ChannelFuture) f).channel();
@@ -108,7 +109,7 @@ final class UpstreamStart {
       }
       up = ch;
       upLeg = leg;
-      log.upstream(endpoint.toString());
+      log.upstream(endpoint.toString(), System.nanoTime() - connectStart);
       sendProxyHeader(ch, route.upstream());
       if (route.clientTls() != null) {
         SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
@@ -177,7 +178,8 @@ final class UpstreamStart {
   private void dialFailed(String reason, String metricReason, Throwable cause) {
     lastDialError = reason;
     metrics.upstreamConnectFailed(endpoint.endpoint().toString(), metricReason);
-    LOG.log(Level.FINE, "listener=" + listener.name() + " upstream=" + endpoint + " failed: " + reason, cause);
+    LOG.log(Level.FINE, "listener=" + listener.name() + " id=" + log.id() + " upstream=" + endpoint + " failed: "
+        + reason, cause);
     if (up != null) {
       Channel failed = up;
       up = null;

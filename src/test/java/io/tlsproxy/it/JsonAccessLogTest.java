@@ -19,6 +19,7 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -128,8 +129,9 @@ class JsonAccessLogTest {
       assertEquals(s.getSession().getProtocol() + "/" + s.getSession().getCipherSuite(), line.getString("tls"));
     }
     long tookMs = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    Set<String> fields = new HashSet<>(Set.of("event", "listener", "client", "sni", "tls", "handshake_ms",
-        "upstream", "bytes_to_upstream", "bytes_to_downstream", "duration_ms", "close"));
+    Set<String> fields = new HashSet<>(Set.of("event", "listener", "client", "id", "start", "sni", "tls",
+        "handshake_ms", "upstream", "upstream_connect_ms", "bytes_to_upstream", "bytes_to_downstream",
+        "duration_ms", "close"));
     if (TlsPolicy.OPENSSL.equals(PolicyResolver.defaultEngine())) {
       fields.add("group"); // only BoringSSL tells which key exchange group was used
     }
@@ -141,9 +143,15 @@ class JsonAccessLogTest {
     assertEquals(request.length, line.getLong("bytes_to_upstream"), line.encode());
     assertEquals(REPLY_SIZE, line.getLong("bytes_to_downstream"), line.encode());
     assertEquals("completed", line.getString("close"));
+    assertTrue(line.getLong("id") > 0, line.encode());
+    Instant start = Instant.parse(line.getString("start"));
+    assertTrue(line.getString("start").endsWith("Z"), "start in UTC: " + line.encode());
+    assertTrue(Math.abs(Duration.between(start, Instant.now()).toSeconds()) < 60, line.encode());
+    long connect = line.getLong("upstream_connect_ms");
     long handshake = line.getLong("handshake_ms");
     long duration = line.getLong("duration_ms");
     assertTrue(handshake >= 0 && handshake <= duration, line.encode());
+    assertTrue(connect >= 0 && connect <= duration, line.encode());
     assertTrue(duration <= tookMs, "duration_ms " + duration + " longer than the client saw: " + tookMs);
   }
 
