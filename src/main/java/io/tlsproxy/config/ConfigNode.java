@@ -253,7 +253,10 @@ final class ConfigNode {
     return out;
   }
 
-  /** Expands {@code ${VAR}} and {@code ${VAR:-default}} from the environment. */
+  /**
+   * Expands {@code ${VAR}} and {@code ${VAR:-default}} from the environment; {@code $${} writes a literal
+   * {@code ${} (a password may contain one), as in Docker Compose files.
+   */
   private String expand(String keyPath, String value) {
     if (value.indexOf("${") < 0) {
       return value;
@@ -266,9 +269,14 @@ final class ConfigNode {
         out.append(value, i, value.length());
         break;
       }
+      if (start > i && value.charAt(start - 1) == '$') {
+        out.append(value, i, start - 1).append("${");
+        i = start + 2;
+        continue;
+      }
       int end = value.indexOf('}', start);
       if (end < 0) {
-        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}");
+        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}, or $${ for a literal ${");
         return value;
       }
       out.append(value, i, start);
@@ -280,8 +288,8 @@ final class ConfigNode {
         resolved = expr.substring(dflt + 2);
       }
       if (resolved == null) {
-        problems.add(keyPath, "environment variable " + name + " is not set; export it or write ${" + name
-            + ":-default}");
+        problems.add(keyPath, "environment variable " + name + " is not set; export it, write ${" + name
+            + ":-default}, or write $${ for a literal ${");
         resolved = "";
       }
       out.append(resolved);

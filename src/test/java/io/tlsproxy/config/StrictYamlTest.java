@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The file as YAML: a key written twice is an error naming its path and both lines, through vertx-config as the
- * proxy loads it.
+ * The file as YAML: a key written twice is an error naming its path and both lines (through vertx-config, as the
+ * proxy loads it), and {@code $${} writes a literal {@code ${} where {@code ${NAME}} reads the environment.
  */
 class StrictYamlTest {
 
@@ -113,6 +113,31 @@ class StrictYamlTest {
   void fileThatIsAListIsOneLine() {
     assertEquals(List.of("line 1: the file must be a mapping of keys such as listeners:, not a list"),
         problems("- name: a\n- name: b\n"));
+  }
+
+  @Test
+  void doubledDollarWritesALiteralDollarBrace() throws IOException {
+    ProxyConfig c = load("""
+        listeners:
+          - name: a
+            listen: 127.0.0.1:0
+            tls: {certificates: [{keystore: k.p12, password: "pa$${PASS}w$${rd-${PASS}"}]}
+            upstream: {endpoints: ["${HOST:-127.0.0.1}:80"]}
+        """, Map.of("PASS", "secret"));
+    assertEquals("pa${PASS}w${rd-secret", c.listeners().get(0).tls().certificates().get(0).password());
+    assertEquals("127.0.0.1", c.listeners().get(0).upstream().endpoints().get(0).host());
+  }
+
+  @Test
+  void doubledDollarIsNotAnUnsetVariableNorAnUnterminatedOne() throws IOException {
+    ProxyConfig c = load("""
+        listeners:
+          - name: a
+            listen: 127.0.0.1:0
+            tls: {certificates: [{keystore: k.p12, password: "$${UNSET_IN_THIS_TEST} and $${"}]}
+            upstream: {endpoints: [127.0.0.1:80]}
+        """, Map.of());
+    assertEquals("${UNSET_IN_THIS_TEST} and ${", c.listeners().get(0).tls().certificates().get(0).password());
   }
 
   @Test
