@@ -103,8 +103,8 @@ public final class ConfigReader {
 
   /** The listener-level limit keys; absent keys mean no limit. */
   private static LimitsConfig limits(ConfigNode n, boolean terminatesTls) {
-    int maxConnections = limit(n, "maxConnections");
-    int maxHandshakes = limit(n, "maxHandshakesPerSecond");
+    int maxConnections = limit(n, "maxConnections", Integer.MAX_VALUE);
+    int maxHandshakes = limit(n, "maxHandshakesPerSecond", LimitsConfig.MAX_HANDSHAKES_PER_SECOND);
     if (n.has("maxHandshakesPerSecond") && !terminatesTls) {
       n.problem("maxHandshakesPerSecond", "only applies to a listener that terminates TLS (with tls:); remove it "
           + "or limit connections with maxConnections");
@@ -118,9 +118,9 @@ public final class ConfigReader {
     return new LimitsConfig(maxConnections, maxHandshakes, overLimit);
   }
 
-  /** A limit of at least 1, or 0 (no limit) when the key is absent or wrong (then reported). */
-  private static int limit(ConfigNode n, String key) {
-    int v = n.integer(key, 0, -1);
+  /** A limit from 1 to {@code max}, or 0 (no limit) when the key is absent or wrong (then reported). */
+  private static int limit(ConfigNode n, String key, int max) {
+    int v = n.integer(key, 0, max, -1);
     if (v == 0) {
       n.problem(key, "0 would let nothing through; leave the key out for no limit");
     }
