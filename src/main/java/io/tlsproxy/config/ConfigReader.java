@@ -63,7 +63,14 @@ public final class ConfigReader {
     if (!node.has("listeners")) {
       node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
     }
-    List<ListenerConfig> listeners = node.children("listeners", this::listener);
+    ListenAddresses addresses = new ListenAddresses();
+    boolean adminListenWritten = adminNode != null && adminNode.has("listen");
+    addresses.add("admin.listen", adminListenWritten ? "" : ", the default", admin.listen());
+    List<ListenerConfig> listeners = node.children("listeners", n -> {
+      ListenerConfig l = listener(n);
+      addresses.add(n.path("listen"), "", l.listen());
+      return l;
+    });
     Set<String> names = new HashSet<>();
     for (int i = 0; i < listeners.size(); i++) {
       String name = listeners.get(i).name();
@@ -71,6 +78,7 @@ public final class ConfigReader {
         problems.add("listeners[" + i + "].name", "duplicate listener name '" + name + "'; names must be unique");
       }
     }
+    addresses.check(problems);
     problems.throwIfAny();
     return new ProxyConfig(admin, listeners, shutdown, logging, reload);
   }
