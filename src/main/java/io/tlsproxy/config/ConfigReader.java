@@ -29,11 +29,12 @@ public final class ConfigReader {
     ConfigNode node = new ConfigNode(root, "", problems, env);
     node.allowOnly("admin", "listeners", "shutdown", "logging", "reload");
 
-    AdminConfig admin = new AdminConfig(AdminConfig.DEFAULT_LISTEN);
+    AdminConfig admin = AdminConfig.DEFAULT;
     ConfigNode adminNode = node.child("admin");
     if (adminNode != null) {
-      adminNode.allowOnly("listen");
-      admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN));
+      adminNode.allowOnly("listen", "enableQuit");
+      admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN),
+          adminNode.bool("enableQuit", false));
     }
 
     ShutdownConfig shutdown = ShutdownConfig.DEFAULT;
