@@ -66,10 +66,10 @@ public final class Startup {
                 : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> "
                 + describe(s.routes(), s.config().passthrough()));
           }
-          return AdminServer.start(vertx, plan.config().admin().listen(), metrics, server, plan.listeners(),
-                  onQuit)
+          return AdminServer.start(vertx, plan.config().admin(), metrics, server, plan.listeners(), onQuit)
               .onSuccess(admin -> log.info("admin listening on " + plan.config().admin().listen().host() + ":"
-                  + admin.port() + " (/metrics /healthz /readyz /certs /quitquitquit)"))
+                  + admin.port() + " (/metrics /healthz /readyz /certs" + (plan.config().admin().enableQuit()
+                  ? ", POST /quitquitquit from loopback)" : ")")))
               .map(admin -> new Running(server, admin, reloader))
               .recover(t -> server.close().transform(x -> Future.failedFuture(t)));
         });

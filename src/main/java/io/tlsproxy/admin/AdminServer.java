@@ -1,6 +1,7 @@
 package io.tlsproxy.admin;
 
 import io.tlsproxy.auth.Identities;
+import io.tlsproxy.config.AdminConfig;
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.HostPort;
 import io.tlsproxy.listen.ProxyServer;
@@ -17,7 +18,10 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -30,7 +34,10 @@ import java.util.List;
  * answers), {@code /readyz} (listening, not draining, and a healthy endpoint for every upstream that
  * requires one), {@code /certs} (certificates in use, no keys) and
  * {@code POST /quitquitquit}, which asks for a graceful exit. The endpoint only reads the proxy's state: the
- * exit is the caller's {@code onQuit}, so that one place owns stopping the process.
+ * exit is the caller's {@code onQuit}, so that one place owns stopping the process. The quit answers only when
+ * {@code admin.enableQuit} is true and the client is on a loopback address (127.0.0.0/8, ::1), like
+ * ghostunnel's {@code --enable-shutdown}: probes and scrapers need the port reachable, and must not be able to
+ * stop the proxy through it. Otherwise it is an unknown path, answered 404, and nothing happens.
  */
 public final class AdminServer {
 
@@ -42,13 +49,15 @@ public final class AdminServer {
     this.server = server;
   }
 
-  public static Future<AdminServer> start(Vertx vertx, HostPort listen, PrometheusMetrics metrics,
+  public static Future<AdminServer> start(Vertx vertx, AdminConfig config, PrometheusMetrics metrics,
                                           ProxyServer proxy, List<ListenerSetup> setups, Runnable onQuit) {
+    HostPort listen = config.listen();
+    Runnable quit = config.enableQuit() ? onQuit : null;
     // HTTP/1.1 only: scrapers and probes speak it, and an h2c upgrade is one more thing to go wrong.
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(listen.host())
         .setPort(listen.port()).setReuseAddress(true).setHttp2ClearTextEnabled(false)
         .setIdleTimeout(60));
-    server.requestHandler(req -> handle(req, metrics, proxy, setups, onQuit));
+    server.requestHandler(req -> handle(req, metrics, proxy, setups, quit));
     return server.listen().map(s -> new AdminServer(s)).recover(t -> {
       String why = t instanceof BindException || String.valueOf(t.getMessage()).contains("in use")
           ? "address already in use; stop the other process or choose another port" : t.getMessage();
@@ -64,9 +73,14 @@ public final class AdminServer {
     return server.close();
   }
 
+  /** {@code onQuit} is null when {@code admin.enableQuit} is false. */
   private static void handle(HttpServerRequest req, PrometheusMetrics metrics, ProxyServer proxy,
                              List<ListenerSetup> setups, Runnable onQuit) {
     if (req.path().equals("/quitquitquit")) {
+      if (!quitServed(req, onQuit)) {
+        reply(req, 404, "text/plain", notFound(false));
+        return;
+      }
       if (req.method() != HttpMethod.POST) {
         reply(req, 405, "text/plain", "only POST\n");
         return;
@@ -106,8 +120,36 @@ public final class AdminServer {
       }
       // Read at each request: reloads change what is in use.
       case "/certs" -> reply(req, 200, "application/json", inventory(setups).encodePrettily() + "\n");
-      default -> reply(req, 404, "text/plain",
-          "not found; try /metrics, /healthz, /readyz, /certs or POST /quitquitquit\n");
+      default -> reply(req, 404, "text/plain", notFound(quitServed(req, onQuit)));
+    }
+  }
+
+  private static boolean quitServed(HttpServerRequest req, Runnable onQuit) {
+    return onQuit != null && isLoopback(req.connection().remoteAddress());
+  }
+
+  /** The 404 text names {@code POST /quitquitquit} only to a client that may use it. */
+  private static String notFound(boolean quitServed) {
+    return quitServed ? "not found; try /metrics, /healthz, /readyz, /certs or POST /quitquitquit\n"
+        : "not found; try /metrics, /healthz, /readyz or /certs\n";
+  }
+
+  /**
+   * Whether the TCP peer is on a loopback address: 127.0.0.0/8 or ::1 (an IPv4-mapped ::ffff:127.x counts as
+   * IPv4). Never a header such as X-Forwarded-For, which the client writes; anything else fails closed.
+   */
+  static boolean isLoopback(SocketAddress peer) {
+    if (peer == null || !peer.isInetSocket() || peer.hostAddress() == null) {
+      return false;
+    }
+    String ip = peer.hostAddress();
+    if (ip.indexOf(':') < 0 && !ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      return false; // not an IP literal: never resolved here
+    }
+    try {
+      return InetAddress.getByName(ip).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
     }
   }
 

@@ -11,7 +11,10 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-/** Reads a YAML file through vertx-config and validates it strictly with {@link ConfigReader}. */
+/**
+ * Reads a YAML file through vertx-config, with {@link StrictYamlProcessor} as the format so that a key written
+ * twice is an error, and validates it strictly with {@link ConfigReader}.
+ */
 public final class ConfigLoader {
 
   private ConfigLoader() {
@@ -24,7 +27,7 @@ public final class ConfigLoader {
     if (!Files.isReadable(file)) {
       throw new ConfigException(file + ": config file is not readable; check its permissions");
     }
-    ConfigStoreOptions store = new ConfigStoreOptions().setType("file").setFormat("yaml")
+    ConfigStoreOptions store = new ConfigStoreOptions().setType("file").setFormat(StrictYamlProcessor.FORMAT)
         .setConfig(new JsonObject().put("path", file.toString()));
     ConfigRetriever retriever = ConfigRetriever.create(vertx,
         new ConfigRetrieverOptions().setIncludeDefaultStores(false).setScanPeriod(0).addStore(store));
@@ -32,6 +35,9 @@ public final class ConfigLoader {
     try {
       json = retriever.getConfig().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
+      if (rootCause(e) instanceof ConfigException problems) {
+        throw problems;
+      }
       throw new ConfigException(file + ": not valid YAML: " + oneLine(rootCause(e)));
     } catch (Exception e) {
       throw new ConfigException(file + ": could not be read: " + oneLine(e));

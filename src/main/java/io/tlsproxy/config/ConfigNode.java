@@ -12,12 +12,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * One mapping of the configuration with its key path. Reading a key records a problem instead of throwing, so
  * that a whole file is checked in one pass; the returned value is then a harmless default.
  */
 final class ConfigNode {
+
+  private static final Pattern WHOLE_NUMBER = Pattern.compile("[-+]?[0-9]+");
 
   private final JsonObject json;
   private final String path;
@@ -128,19 +131,28 @@ final class ConfigNode {
 
   /** A whole number of at least {@code min}; {@code fallback} when the key is absent. */
   int integer(String key, int min, int fallback) {
+    return integer(key, min, Integer.MAX_VALUE, fallback);
+  }
+
+  /** A whole number from {@code min} to {@code max}; {@code fallback} when the key is absent. */
+  int integer(String key, int min, int max, int fallback) {
     String s = string(key, null);
     if (s == null) {
       return fallback;
     }
-    long v;
-    try {
-      v = Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
+    String digits = s.trim();
+    if (!WHOLE_NUMBER.matcher(digits).matches()) {
       problem(key, "expected a whole number, got '" + s + "'");
       return fallback;
     }
-    if (v < min || v > Integer.MAX_VALUE) {
-      problem(key, v + " is out of range; give a whole number from " + min + " to " + Integer.MAX_VALUE);
+    long v;
+    try {
+      v = Long.parseLong(digits);
+    } catch (NumberFormatException e) {
+      v = digits.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE; // more digits than a long holds
+    }
+    if (v < min || v > max) {
+      problem(key, digits + " is out of range; give a whole number from " + min + " to " + max);
       return fallback;
     }
     return (int) v;
@@ -253,7 +265,10 @@ final class ConfigNode {
     return out;
   }
 
-  /** Expands {@code ${VAR}} and {@code ${VAR:-default}} from the environment. */
+  /**
+   * Expands {@code ${VAR}} and {@code ${VAR:-default}} from the environment; {@code $${} writes a literal
+   * {@code ${} (a password may contain one), as in Docker Compose files.
+   */
   private String expand(String keyPath, String value) {
     if (value.indexOf("${") < 0) {
       return value;
@@ -266,9 +281,14 @@ final class ConfigNode {
         out.append(value, i, value.length());
         break;
       }
+      if (start > i && value.charAt(start - 1) == '$') {
+        out.append(value, i, start - 1).append("${");
+        i = start + 2;
+        continue;
+      }
       int end = value.indexOf('}', start);
       if (end < 0) {
-        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}");
+        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}, or $${ for a literal ${");
         return value;
       }
       out.append(value, i, start);
@@ -280,8 +300,8 @@ final class ConfigNode {
         resolved = expr.substring(dflt + 2);
       }
       if (resolved == null) {
-        problems.add(keyPath, "environment variable " + name + " is not set; export it or write ${" + name
-            + ":-default}");
+        problems.add(keyPath, "environment variable " + name + " is not set; export it, write ${" + name
+            + ":-default}, or write $${ for a literal ${");
         resolved = "";
       }
       out.append(resolved);

@@ -29,11 +29,12 @@ public final class ConfigReader {
     ConfigNode node = new ConfigNode(root, "", problems, env);
     node.allowOnly("admin", "listeners", "shutdown", "logging", "reload");
 
-    AdminConfig admin = new AdminConfig(AdminConfig.DEFAULT_LISTEN);
+    AdminConfig admin = AdminConfig.DEFAULT;
     ConfigNode adminNode = node.child("admin");
     if (adminNode != null) {
-      adminNode.allowOnly("listen");
-      admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN));
+      adminNode.allowOnly("listen", "enableQuit");
+      admin = new AdminConfig(adminNode.hostPort("listen", AdminConfig.DEFAULT_LISTEN),
+          adminNode.bool("enableQuit", false));
     }
 
     ShutdownConfig shutdown = ShutdownConfig.DEFAULT;
@@ -64,7 +65,14 @@ public final class ConfigReader {
     if (!node.has("listeners")) {
       node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
     }
-    List<ListenerConfig> listeners = node.children("listeners", this::listener);
+    ListenAddresses addresses = new ListenAddresses();
+    boolean adminListenWritten = adminNode != null && adminNode.has("listen");
+    addresses.add("admin.listen", adminListenWritten ? "" : ", the default", admin.listen());
+    List<ListenerConfig> listeners = node.children("listeners", n -> {
+      ListenerConfig l = listener(n);
+      addresses.add(n.path("listen"), "", l.listen());
+      return l;
+    });
     Set<String> names = new HashSet<>();
     for (int i = 0; i < listeners.size(); i++) {
       String name = listeners.get(i).name();
@@ -72,6 +80,7 @@ public final class ConfigReader {
         problems.add("listeners[" + i + "].name", "duplicate listener name '" + name + "'; names must be unique");
       }
     }
+    addresses.check(problems);
     problems.throwIfAny();
     return new ProxyConfig(admin, listeners, shutdown, logging, reload);
   }
@@ -104,8 +113,8 @@ public final class ConfigReader {
 
   /** The listener-level limit keys; absent keys mean no limit. */
   private static LimitsConfig limits(ConfigNode n, boolean terminatesTls) {
-    int maxConnections = limit(n, "maxConnections");
-    int maxHandshakes = limit(n, "maxHandshakesPerSecond");
+    int maxConnections = limit(n, "maxConnections", Integer.MAX_VALUE);
+    int maxHandshakes = limit(n, "maxHandshakesPerSecond", LimitsConfig.MAX_HANDSHAKES_PER_SECOND);
     if (n.has("maxHandshakesPerSecond") && !terminatesTls) {
       n.problem("maxHandshakesPerSecond", "only applies to a listener that terminates TLS (with tls:); remove it "
           + "or limit connections with maxConnections");
@@ -119,9 +128,9 @@ public final class ConfigReader {
     return new LimitsConfig(maxConnections, maxHandshakes, overLimit);
   }
 
-  /** A limit of at least 1, or 0 (no limit) when the key is absent or wrong (then reported). */
-  private static int limit(ConfigNode n, String key) {
-    int v = n.integer(key, 0, -1);
+  /** A limit from 1 to {@code max}, or 0 (no limit) when the key is absent or wrong (then reported). */
+  private static int limit(ConfigNode n, String key, int max) {
+    int v = n.integer(key, 0, max, -1);
     if (v == 0) {
       n.problem(key, "0 would let nothing through; leave the key out for no limit");
     }

@@ -35,6 +35,7 @@ class ExampleConfigTest {
   void exampleWithEveryKeyLoadsWithTheDocumentedValues() {
     ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
     assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
+    assertFalse(c.admin().enableQuit(), "POST /quitquitquit is off unless enabled");
     assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
     assertFalse(c.shutdown().acceptDuringDrain());
     ListenerConfig web = c.listeners().get(0);
@@ -109,7 +110,8 @@ class ExampleConfigTest {
     assertEquals(UpstreamConfig.ProxyProtocolVersion.OFF, a.upstream().proxyProtocol());
     assertEquals(UpstreamConfig.DEFAULT_DNS_TTL, a.upstream().dnsTtl());
     assertNull(a.upstream().healthCheck());
-    assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
+    assertEquals(AdminConfig.DEFAULT, c.admin());
+    assertFalse(c.admin().enableQuit());
     assertEquals(ShutdownConfig.DEFAULT, c.shutdown());
     assertEquals(LimitsConfig.NONE, a.limits());
   }

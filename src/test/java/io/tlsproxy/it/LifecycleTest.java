@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How a deployed proxy (its own JVM) is told to stop: {@code POST /quitquitquit} on the admin endpoint drains
- * like SIGTERM, and {@code shutdown.acceptDuringDrain} keeps accepting through the drain while readiness
- * already says 503, for load balancers that are slow to stop sending.
+ * How a deployed proxy (its own JVM) is told to stop: {@code POST /quitquitquit} on the admin endpoint (with
+ * {@code admin.enableQuit}, from loopback) drains like SIGTERM, and {@code shutdown.acceptDuringDrain} keeps
+ * accepting through the drain while readiness already says 503, for load balancers that are slow to stop sending.
  */
 class LifecycleTest {
 
@@ -51,6 +51,7 @@ class LifecycleTest {
 
   private ProxyProcess start(String shutdown) throws Exception {
     proxy = ProxyProcess.start(dir, """
+        admin: {listen: 127.0.0.1:0, enableQuit: true}
         listeners:
           - name: life
             listen: 127.0.0.1:0
