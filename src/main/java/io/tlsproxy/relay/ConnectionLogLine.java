@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
@@ -160,8 +161,10 @@ final class ConnectionLogLine {
     Map<String, Object> withEvent = new LinkedHashMap<>();
     withEvent.put("event", "connection");
     withEvent.putAll(f);
-    ACCESS.log(LineFormatter.structured(Level.INFO, "connection",
-        format == Format.JSON ? new JsonObject(withEvent).encode() : text(f), withEvent));
+    LogRecord record = LineFormatter.structured(Level.INFO, "connection",
+        format == Format.JSON ? new JsonObject(withEvent).encode() : text(f), withEvent);
+    record.setLoggerName(ACCESS.getName());
+    ACCESS.log(record);
   }
 
   private static String text(Map<String, Object> fields) {

@@ -3,6 +3,7 @@ package io.tlsproxy.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
 import io.tlsproxy.config.UpstreamConfig.Balance;
@@ -68,6 +69,8 @@ class ExampleConfigTest {
     assertEquals(Duration.ofSeconds(5), c.reload().checkInterval());
     assertEquals(Duration.ofDays(14), c.reload().warnBefore());
     assertEquals(LoggingConfig.Format.TEXT, c.logging().format());
+    assertEquals(LoggingConfig.Level.INFO, c.logging().level());
+    assertTrue(c.logging().access());
     ListenerConfig internal = c.listeners().get(2);
     assertEquals(Path.of("/etc/tls/tls.crt"), internal.tls().certificates().get(0).cert());
     assertEquals(Path.of("/etc/tls/tls.key"), internal.tls().certificates().get(0).key());

@@ -2,18 +2,22 @@ package io.tlsproxy.testkit;
 
 import io.tlsproxy.tls.policy.PolicyResolver;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * tlsproxy run as its own JVM through {@code io.tlsproxy.Main}, with capped heap and direct memory, so that its
@@ -46,6 +50,12 @@ public final class ProxyProcess implements AutoCloseable {
 
   /** As {@link #start(Path, String, int)}, with extra JVM options such as {@code -Djdk.net.hosts.file=FILE}. */
   public static ProxyProcess start(Path dir, String yaml, int listeners, List<String> jvmOptions) throws Exception {
+    return start(dir, yaml, listeners, jvmOptions, Map.of());
+  }
+
+  /** As {@link #start(Path, String, int, List)}, with {@code env} added to the process's environment. */
+  public static ProxyProcess start(Path dir, String yaml, int listeners, List<String> jvmOptions,
+                                   Map<String, String> env) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -53,9 +63,15 @@ public final class ProxyProcess implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx64m",
         "-XX:MaxDirectMemorySize=64m", "-Dtlsproxy.defaultEngine=" + PolicyResolver.defaultEngine()));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config",
+    // SLF4J comes with test-only libraries (the Kubernetes model); the product has none, and without a provider it
+    // prints a warning on standard error that the product never would.
+    String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(entry -> !Path.of(entry).getFileName().toString().startsWith("slf4j-"))
+        .collect(Collectors.joining(File.pathSeparator));
+    command.addAll(List.of("-cp", classPath, "io.tlsproxy.Main", "--config",
         file.toString()));
     ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     ProxyProcess p = new ProxyProcess(pb.start());
     try {
