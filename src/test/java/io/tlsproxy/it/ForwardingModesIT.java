@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,31 +24,27 @@ class ForwardingModesIT {
 
   private static final long BIG = 256L * 1024 * 1024;
 
-  @TempDir
-  static Path dir;
-  private TestPki.Issued ca;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext client;
-  private TestServer plainEcho;
-  private TestServer tlsEcho;
   private ProxyHarness proxy;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
-    ca = pki.ca("modes-ca");
+    TestPki pki = fx.pki();
+    TestPki.Issued ca = pki.ca("modes-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     TestPki.Issued backendCert = pki.server(ca, "backend.test", "backend.test");
     client = TestPki.clientContext(ca, null);
-    plainEcho = TestServer.echo();
-    tlsEcho = TestServer.tls(TestPki.serverContext(backendCert, null), false, TestServer::echo);
-    logs = new LogCapture();
+    TestServer plainEcho = fx.echoBackend();
+    TestServer tlsEcho = fx.tlsEchoBackend(backendCert);
+    logs = fx.logs();
     // Both sides take the default engine, so that each surefire run moves 256 MiB through one of them. The
     // transfers end with the client's close_notify while the echo still flows back (TLS 1.3 half-close).
-    String serverTls = "{certificates: [{cert: %s, key: %s}]}".formatted(proxyCert.certFile(),
-        proxyCert.keyFile());
+    String serverTls = "{" + ProxyFixture.certificates(proxyCert) + "}";
     String upstreamTls = "{serverName: backend.test, ca: %s}".formatted(ca.certFile());
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: plain-to-plain
             listen: 127.0.0.1:0
@@ -67,14 +61,6 @@ class ForwardingModesIT {
             tls: %3$s
             upstream: {endpoints: [127.0.0.1:%2$d], tls: %4$s}
         """.formatted(plainEcho.port(), tlsEcho.port(), serverTls, upstreamTls));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    plainEcho.close();
-    tlsEcho.close();
-    logs.close();
   }
 
   private Socket connect(String listener) throws Exception {

@@ -5,18 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With the OpenSSL engine a listener prefers the post-quantum hybrid X25519MLKEM768 and still serves classic-only
@@ -26,42 +25,33 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HybridKeyExchangeIT {
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext jdkClient;
-  private TestServer echo;
   private ProxyHarness edge;
   private ProxyHarness clients;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("hybrid-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     jdkClient = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    logs = new LogCapture();
-    edge = ProxyHarness.start(dir, """
+    TestServer echo = fx.echoBackend();
+    logs = fx.logs();
+    edge = fx.start("""
         listeners:
           - {name: pq-edge, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%d]},
-             tls: {certificates: [{cert: %s, key: %s}], engine: openssl}}
-        """.formatted(echo.port(), proxyCert.certFile(), proxyCert.keyFile()));
+             tls: {%s, engine: openssl}}
+        """.formatted(echo.port(), ProxyFixture.certificates(proxyCert)));
     String upstream = "endpoints: [127.0.0.1:%d], tls: {serverName: proxy.test, ca: %s, engine: openssl"
         .formatted(edge.port("pq-edge"), ca.certFile());
-    clients = ProxyHarness.start(dir, """
+    clients = fx.start("""
         listeners:
           - {name: hybrid-only, listen: 127.0.0.1:0, upstream: {%1$s, namedGroups: [X25519MLKEM768]}}}
           - {name: classic-only, listen: 127.0.0.1:0, upstream: {%1$s, namedGroups: [X25519, secp256r1]}}}
         """.formatted(upstream));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    clients.close();
-    edge.close();
-    echo.close();
-    logs.close();
   }
 
   private static void ping(Socket s) throws Exception {

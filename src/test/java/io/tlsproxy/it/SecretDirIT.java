@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
@@ -12,11 +13,10 @@ import io.tlsproxy.testkit.TlsAttempt;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Kubernetes TLS Secrets mounted as directories (tls.crt, tls.key, ca.crt behind ..data symlinks) serve as the
@@ -27,8 +27,8 @@ class SecretDirIT {
 
   private static final byte[] HELLO = "hello from a secret".getBytes(StandardCharsets.UTF_8);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki pki;
   private TestPki.Issued serverCa;
   private TestPki.Issued clientCa;
@@ -39,7 +39,7 @@ class SecretDirIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     serverCa = pki.ca("server-ca");
     clientCa = pki.ca("client-ca");
     proxyCert = pki.server(serverCa, "proxy.test", "proxy.test");
@@ -49,22 +49,15 @@ class SecretDirIT {
     Path clientCaSecret = pki.secretDir("client-ca-secret", null, clientCa);
     // The upstream Secret: the proxy's client certificate, and ca.crt = the CA of the upstream's certificate.
     Path upstreamSecret = pki.secretDir("upstream-secret", proxyClient, serverCa);
-    backend = TestServer.tls(TestPki.serverContext(backendCert, clientCa), true, TestServer::echo);
-    logs = new LogCapture();
-    proxy = ProxyHarness.start(dir, """
+    backend = fx.tlsBackend(backendCert, clientCa, TestServer::echo);
+    logs = fx.logs();
+    proxy = fx.start("""
         listeners:
           - name: k8s
             listen: 127.0.0.1:0
             tls: {certificates: [{secretDir: %s}], clientAuth: required, clientCaSecretDir: %s}
             upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.test, secretDir: %s}}
         """.formatted(serverSecret, clientCaSecret, backend.port(), upstreamSecret));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    backend.close();
-    logs.close();
   }
 
   @Test

@@ -4,52 +4,37 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestServer;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code balance: least-connections}: new connections go to the endpoint with fewer open ones. */
 class UpstreamBalanceIT {
 
-  @TempDir
-  Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private final List<Socket> held = new ArrayList<>();
   private ProxyHarness proxy;
-  private TestServer a;
-  private TestServer b;
-
-  @AfterEach
-  void stop() throws Exception {
-    for (Socket s : held) {
-      s.close();
-    }
-    if (proxy != null) {
-      proxy.close();
-    }
-    a.close();
-    b.close();
-  }
 
   /** Opens a connection through the proxy and keeps it open; returns the greeting of the backend behind it. */
   private String hold() throws Exception {
-    Socket s = Clients.plain(proxy.port("lc"));
+    Socket s = fx.closing(Clients.plain(proxy.port("lc")));
     held.add(s);
     return Clients.readLine(s);
   }
 
   @Test
   void newConnectionsGoToTheEndpointWithFewerOpenOnes() throws Exception {
-    a = TestServer.plain(TestServer.greeting("a"));
-    b = TestServer.plain(TestServer.greeting("b"));
-    proxy = ProxyHarness.start(dir, """
+    TestServer a = fx.backend(TestServer.greeting("a"));
+    TestServer b = fx.backend(TestServer.greeting("b"));
+    proxy = fx.start("""
         listeners:
           - name: lc
             listen: 127.0.0.1:0

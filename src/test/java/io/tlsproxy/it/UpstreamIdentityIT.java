@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.auth.SpkiPin;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -16,10 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,8 +34,8 @@ class UpstreamIdentityIT {
   private static final byte[] HELLO = "hello upstream".getBytes(StandardCharsets.UTF_8);
   private static final String SPIFFE = "spiffe://prod.example/ns/db/sa/postgres";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   /** One backend per listener, so that "nothing reached it" is about that listener alone. */
   private final Map<String, TestServer> backends = new LinkedHashMap<>();
   private ProxyHarness proxy;
@@ -43,7 +43,7 @@ class UpstreamIdentityIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("upstream-ca");
     TestPki.Issued good = pki.server(ca, "backend.test", "backend.test", SPIFFE);
     TestPki.Issued revoked = pki.server(ca, "backend.test", "backend.test");
@@ -63,24 +63,15 @@ class UpstreamIdentityIT {
     StringBuilder yaml = new StringBuilder("listeners:\n");
     for (Map.Entry<String, Object[]> e : listeners.entrySet()) {
       TestPki.Issued cert = (TestPki.Issued) e.getValue()[0];
-      TestServer backend = TestServer.tls(TestPki.serverContext(cert, null), false, TestServer::echo);
+      TestServer backend = fx.tlsEchoBackend(cert);
       backends.put(e.getKey(), backend);
       yaml.append("""
             - {name: %s, listen: 127.0.0.1:0,
                upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.test, ca: %s, %s}}}
           """.formatted(e.getKey(), backend.port(), ca.certFile(), e.getValue()[1]));
     }
-    logs = new LogCapture();
-    proxy = ProxyHarness.start(dir, yaml.toString());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer b : backends.values()) {
-      b.close();
-    }
-    logs.close();
+    logs = fx.logs();
+    proxy = fx.start(yaml.toString());
   }
 
   @ParameterizedTest(name = "{0}")

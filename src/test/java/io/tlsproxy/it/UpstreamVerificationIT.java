@@ -6,19 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,8 +32,8 @@ class UpstreamVerificationIT {
 
   private static final byte[] HELLO = "hello upstream".getBytes(StandardCharsets.UTF_8);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   /** Two backends per bad certificate, one behind a verifying listener and one behind an insecure one. */
   private final Map<String, TestServer> backends = new LinkedHashMap<>();
   private ProxyHarness proxy;
@@ -42,7 +41,7 @@ class UpstreamVerificationIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued trusted = pki.ca("upstream-ca");
     TestPki.Issued rogue = pki.ca("rogue-ca");
     Map<String, TestPki.Issued> certs = Map.of(
@@ -53,7 +52,7 @@ class UpstreamVerificationIT {
     for (String name : new String[] {"unknown-ca", "expired", "wrong-name"}) {
       for (boolean insecure : new boolean[] {false, true}) {
         String listener = insecure ? "insecure-" + name : name;
-        TestServer backend = TestServer.tls(TestPki.serverContext(certs.get(name), null), false, TestServer::echo);
+        TestServer backend = fx.tlsEchoBackend(certs.get(name));
         backends.put(listener, backend);
         listeners.append("""
               - name: %s
@@ -63,17 +62,8 @@ class UpstreamVerificationIT {
             insecure ? ", insecureSkipVerify: true" : ""));
       }
     }
-    logs = new LogCapture();
-    proxy = ProxyHarness.start(dir, listeners.toString());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer b : backends.values()) {
-      b.close();
-    }
-    logs.close();
+    logs = fx.logs();
+    proxy = fx.start(listeners.toString());
   }
 
   @ParameterizedTest(name = "{0}")
