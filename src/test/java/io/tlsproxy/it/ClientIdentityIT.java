@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.auth.SpkiPin;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -16,11 +17,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -34,8 +34,8 @@ class ClientIdentityIT {
 
   private static final byte[] HELLO = "hello, it's me".getBytes(StandardCharsets.UTF_8);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki pki;
   private TestPki.Issued serverCa;
   private TestPki.Issued clientCa;
@@ -46,7 +46,7 @@ class ClientIdentityIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     serverCa = pki.ca("server-ca");
     clientCa = pki.ca("client-ca");
     TestPki.Issued proxyCert = pki.server(serverCa, "proxy.test", "proxy.test");
@@ -62,11 +62,10 @@ class ClientIdentityIT {
     clients.put("pinned-name-other-key", pki.client(clientCa, "pinned"));
     clients.put("revoked", pki.client(clientCa, "revoked"));
     Path crl = pki.crl(clientCa, clients.get("revoked"));
-    echo = TestServer.echo();
-    logs = new LogCapture();
-    String tls = "certificates: [{cert: %s, key: %s}], clientCa: %s".formatted(proxyCert.certFile(),
-        proxyCert.keyFile(), clientCa.certFile());
-    proxy = ProxyHarness.start(dir, """
+    echo = fx.echoBackend();
+    logs = fx.logs();
+    String tls = ProxyFixture.certificates(proxyCert) + ", clientCa: " + clientCa.certFile();
+    proxy = fx.start("""
         listeners:
           - {name: cn, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%2$d]},
              tls: {%1$s, clientAuth: required, allow: {commonNames: [billing]}}}
@@ -85,13 +84,6 @@ class ClientIdentityIT {
           - {name: crl, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%2$d]},
              tls: {%1$s, clientAuth: required, crl: %4$s}}
         """.formatted(tls, echo.port(), SpkiPin.of(clients.get("pinned").cert()), crl));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    logs.close();
   }
 
   @ParameterizedTest(name = "{0} admits {1}")

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestServer;
@@ -12,14 +13,12 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * SIGTERM drains: the proxy (its own JVM, as deployed) stops accepting at once, lets open connections carry on
@@ -30,16 +29,15 @@ class DrainIT {
 
   private static final Duration DRAIN = Duration.ofSeconds(5);
 
-  @TempDir
-  Path dir;
-  private TestServer echo;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private ProxyProcess proxy;
   private int port;
 
   @BeforeEach
   void start() throws Exception {
-    echo = TestServer.echo();
-    proxy = ProxyProcess.start(dir, """
+    TestServer echo = fx.echoBackend();
+    proxy = fx.startProcess("""
         listeners:
           - name: drained
             listen: 127.0.0.1:0
@@ -47,12 +45,6 @@ class DrainIT {
         shutdown: {drainTimeout: 5s}
         """.formatted(echo.port()), 1);
     port = proxy.port("drained");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
   }
 
   private static byte[] bytes(String s) {

@@ -9,6 +9,7 @@ import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
@@ -17,14 +18,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Real clients and servers other than our own code: openssl s_client and curl against a TLS listener, and a
@@ -35,29 +34,23 @@ class InteropIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private TestPki.Issued backendCert;
   private TestServer greeter;
-  private HttpServer http;
   private ProxyHarness proxy;
   private LogCapture logs;
   private int sServerPort;
-  private ExternalProcess sServer;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("interop-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     backendCert = pki.server(ca, "backend.test", "backend.test");
-    greeter = TestServer.plain((s, server) -> {
-      s.getOutputStream().write("hello from backend\n".getBytes(StandardCharsets.US_ASCII));
-      s.getOutputStream().flush();
-      TestServer.echo(s, server);
-    });
-    http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    greeter = fx.backend(TestServer.greeting("hello from backend"));
+    HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     http.createContext("/", ex -> {
       byte[] body = ("you asked for " + ex.getRequestURI() + "\n").getBytes(StandardCharsets.UTF_8);
       ex.sendResponseHeaders(200, body.length);
@@ -66,13 +59,15 @@ class InteropIT {
       }
     });
     http.start();
+    fx.closing(() -> http.stop(0));
     sServerPort = Ports.unused();
-    sServer = ExternalProcess.start(dir, List.of("openssl", "s_server", "-accept", "127.0.0.1:" + sServerPort,
-        "-cert", backendCert.certFile().toString(), "-key", backendCert.keyFile().toString(), "-www"));
+    ExternalProcess sServer = fx.closing(ExternalProcess.start(fx.dir(), List.of("openssl", "s_server", "-accept",
+        "127.0.0.1:" + sServerPort, "-cert", backendCert.certFile().toString(), "-key",
+        backendCert.keyFile().toString(), "-www")));
     sServer.awaitOutput("ACCEPT", WAIT);
-    logs = new LogCapture();
-    String tls = "{certificates: [{cert: %s, key: %s}]}".formatted(proxyCert.certFile(), proxyCert.keyFile());
-    proxy = ProxyHarness.start(dir, """
+    logs = fx.logs();
+    String tls = "{" + ProxyFixture.certificates(proxyCert) + "}";
+    proxy = fx.start("""
         listeners:
           - name: greeter
             listen: 127.0.0.1:0
@@ -88,18 +83,9 @@ class InteropIT {
         """.formatted(tls, greeter.port(), http.getAddress().getPort(), sServerPort, ca.certFile()));
   }
 
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    sServer.close();
-    http.stop(0);
-    greeter.close();
-    logs.close();
-  }
-
   @Test
   void opensslClientVerifiesTheProxyAndExchangesData() throws Exception {
-    try (ExternalProcess client = ExternalProcess.start(dir, List.of("openssl", "s_client", "-connect",
+    try (ExternalProcess client = ExternalProcess.start(fx.dir(), List.of("openssl", "s_client", "-connect",
         "127.0.0.1:" + proxy.port("greeter"), "-servername", "proxy.test", "-CAfile", ca.certFile().toString(),
         "-verify_return_error", "-brief"))) {
       client.awaitOutput("hello from backend", WAIT);
@@ -116,7 +102,7 @@ class InteropIT {
 
   @Test
   void opensslClientOfferingOnlyCbcSuitesIsRefused() throws Exception {
-    ExternalProcess client = ExternalProcess.run(dir, WAIT, "openssl", "s_client", "-connect",
+    ExternalProcess client = ExternalProcess.run(fx.dir(), WAIT, "openssl", "s_client", "-connect",
         "127.0.0.1:" + proxy.port("greeter"), "-servername", "proxy.test", "-CAfile", ca.certFile().toString(),
         "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA", "-brief");
     assertNotEquals(0, client.process().exitValue(), client.output());
@@ -128,7 +114,7 @@ class InteropIT {
   @Test
   void curlFetchesThroughTheTlsListenerWithVerification() throws Exception {
     int port = proxy.port("http");
-    ExternalProcess curl = ExternalProcess.run(dir, WAIT, "curl", "-sS", "--cacert", ca.certFile().toString(),
+    ExternalProcess curl = ExternalProcess.run(fx.dir(), WAIT, "curl", "-sS", "--cacert", ca.certFile().toString(),
         "--resolve", "proxy.test:" + port + ":127.0.0.1", "https://proxy.test:" + port + "/curl-path");
     assertEquals(0, curl.process().exitValue(), curl.output());
     assertEquals("you asked for /curl-path\n", curl.output());
@@ -137,7 +123,7 @@ class InteropIT {
   @Test
   void curlLimitedToTls12GetsAnAeadSuite() throws Exception {
     int port = proxy.port("http");
-    ExternalProcess curl = ExternalProcess.run(dir, WAIT, "curl", "-sS", "--tlsv1.2", "--tls-max", "1.2",
+    ExternalProcess curl = ExternalProcess.run(fx.dir(), WAIT, "curl", "-sS", "--tlsv1.2", "--tls-max", "1.2",
         "--cacert", ca.certFile().toString(), "--resolve", "proxy.test:" + port + ":127.0.0.1",
         "https://proxy.test:" + port + "/tls12");
     assertEquals(0, curl.process().exitValue(), curl.output());
@@ -158,7 +144,7 @@ class InteropIT {
 
   @Test
   void curlReachesOpensslServerThroughTheOriginatingListener() throws Exception {
-    ExternalProcess curl = ExternalProcess.run(dir, WAIT, "curl", "-sS", "--http1.0",
+    ExternalProcess curl = ExternalProcess.run(fx.dir(), WAIT, "curl", "-sS", "--http1.0",
         "http://127.0.0.1:" + proxy.port("to-s-server") + "/");
     assertEquals(0, curl.process().exitValue(), curl.output());
     assertTrue(curl.output().contains("s_server"), curl.output());

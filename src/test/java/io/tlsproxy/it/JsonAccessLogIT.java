@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.tls.PolicyResolver;
 import io.tlsproxy.tls.TlsPolicy;
 import io.tlsproxy.testkit.LogCapture;
@@ -17,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -27,11 +27,10 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With {@code logging: {format: json}} each connection's closing line is one JSON object whose values are what
@@ -43,8 +42,8 @@ class JsonAccessLogIT {
 
   private static final int REPLY_SIZE = 777;
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private TestServer backend;
   private ProxyHarness jsonProxy;
@@ -53,30 +52,22 @@ class JsonAccessLogIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("log-ca");
     TestPki.Issued cert = pki.server(ca, "log.test", "log.test");
-    backend = TestServer.plain(JsonAccessLogIT::replyOnceRequestEnds);
-    logs = new LogCapture();
+    backend = fx.backend(JsonAccessLogIT::replyOnceRequestEnds);
+    logs = fx.logs();
     String listener = """
         listeners:
           - name: %s
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}]}
+            tls: {%s}
             upstream: {endpoints: [127.0.0.1:%d]}
         """;
-    jsonProxy = ProxyHarness.start(dir, "logging: {format: json}\n"
-        + listener.formatted("json", cert.certFile(), cert.keyFile(), backend.port()));
-    textProxy = ProxyHarness.start(dir, listener.formatted("text", cert.certFile(), cert.keyFile(),
-        backend.port()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    jsonProxy.close();
-    textProxy.close();
-    backend.close();
-    logs.close();
+    String certificates = ProxyFixture.certificates(cert);
+    jsonProxy = fx.start("logging: {format: json}\n"
+        + listener.formatted("json", certificates, backend.port()));
+    textProxy = fx.start(listener.formatted("text", certificates, backend.port()));
   }
 
   /** Reads the whole request, then answers {@link #REPLY_SIZE} bytes whatever its size, and finishes. */

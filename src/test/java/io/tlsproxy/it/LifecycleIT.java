@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestServer;
@@ -15,14 +16,11 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * How a deployed proxy (its own JVM) is told to stop: {@code POST /quitquitquit} on the admin endpoint drains
@@ -31,26 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LifecycleIT {
 
-  @TempDir
-  Path dir;
-  private TestServer echo;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private ProxyProcess proxy;
 
-  @BeforeEach
-  void startBackend() throws IOException {
-    echo = TestServer.echo();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    echo.close();
-  }
-
   private ProxyProcess start(String shutdown) throws Exception {
-    proxy = ProxyProcess.start(dir, """
+    TestServer echo = fx.echoBackend();
+    proxy = fx.startProcess("""
         listeners:
           - name: life
             listen: 127.0.0.1:0

@@ -6,20 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import io.tlsproxy.testkit.TlsAttempt;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Client certificates on both legs: a listener that requires one refuses clients without it or with one from
@@ -30,13 +29,12 @@ class MutualTlsIT {
 
   private static final byte[] HELLO = "hello with a certificate".getBytes(StandardCharsets.UTF_8);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki pki;
   private TestPki.Issued serverCa;
   private TestPki.Issued clientCa;
   private TestPki.Issued rogueCa;
-  private TestServer echo;
   private TestServer mtlsBackendForCertified;
   private TestServer mtlsBackendForUncertified;
   private ProxyHarness proxy;
@@ -44,22 +42,20 @@ class MutualTlsIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     serverCa = pki.ca("server-ca");
     clientCa = pki.ca("client-ca");
     rogueCa = pki.ca("rogue-ca");
     TestPki.Issued proxyCert = pki.server(serverCa, "proxy.test", "proxy.test");
     TestPki.Issued backendCert = pki.server(serverCa, "backend.test", "backend.test");
     TestPki.Issued proxyClientCert = pki.client(clientCa, "tlsproxy-client");
-    echo = TestServer.echo();
-    SSLContext backendTls = TestPki.serverContext(backendCert, clientCa);
-    mtlsBackendForCertified = TestServer.tls(backendTls, true, TestServer::echo);
-    mtlsBackendForUncertified = TestServer.tls(backendTls, true, TestServer::echo);
-    logs = new LogCapture();
-    String downstream = "certificates: [{cert: %s, key: %s}], clientCa: %s".formatted(proxyCert.certFile(),
-        proxyCert.keyFile(), clientCa.certFile());
+    TestServer echo = fx.echoBackend();
+    mtlsBackendForCertified = fx.tlsBackend(backendCert, clientCa, TestServer::echo);
+    mtlsBackendForUncertified = fx.tlsBackend(backendCert, clientCa, TestServer::echo);
+    logs = fx.logs();
+    String downstream = ProxyFixture.certificates(proxyCert) + ", clientCa: " + clientCa.certFile();
     String upstream = "serverName: backend.test, ca: " + serverCa.certFile();
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: required
             listen: 127.0.0.1:0
@@ -77,15 +73,6 @@ class MutualTlsIT {
             upstream: {endpoints: [127.0.0.1:%4$d], tls: {%5$s}}
         """.formatted(downstream, echo.port(), mtlsBackendForCertified.port(), mtlsBackendForUncertified.port(),
         upstream, proxyClientCert.certFile(), proxyClientCert.keyFile()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    mtlsBackendForCertified.close();
-    mtlsBackendForUncertified.close();
-    logs.close();
   }
 
   @Test

@@ -8,20 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import io.tlsproxy.testkit.TlsAttempt;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,13 +33,11 @@ class OpensslEngineIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki pki;
   private TestPki.Issued ca;
   private SSLContext client;
-  private TestServer echo;
-  private TestServer tlsEcho;
   private TestServer unknownCa;
   private TestServer expired;
   private TestServer wrongName;
@@ -49,21 +46,20 @@ class OpensslEngineIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     ca = pki.ca("openssl-ca");
     TestPki.Issued stranger = pki.ca("stranger-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     client = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    tlsEcho = tls(pki.server(ca, "backend.test", "backend.test"));
-    unknownCa = tls(pki.server(stranger, "backend.test", "backend.test"));
-    expired = tls(pki.expiredServer(ca, "backend.test", "backend.test"));
-    wrongName = tls(pki.server(ca, "other.test", "other.test"));
-    logs = new LogCapture();
-    String certs = "certificates: [{cert: %s, key: %s}], engine: openssl".formatted(proxyCert.certFile(),
-        proxyCert.keyFile());
+    TestServer echo = fx.echoBackend();
+    TestServer tlsEcho = fx.tlsEchoBackend(pki.server(ca, "backend.test", "backend.test"));
+    unknownCa = fx.tlsEchoBackend(pki.server(stranger, "backend.test", "backend.test"));
+    expired = fx.tlsEchoBackend(pki.expiredServer(ca, "backend.test", "backend.test"));
+    wrongName = fx.tlsEchoBackend(pki.server(ca, "other.test", "other.test"));
+    logs = fx.logs();
+    String certs = ProxyFixture.certificates(proxyCert) + ", engine: openssl";
     String up = "tls: {serverName: backend.test, ca: %s, engine: openssl}".formatted(ca.certFile());
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - {name: tls-to-plain, listen: 127.0.0.1:0, tls: {%1$s}, upstream: {endpoints: [127.0.0.1:%2$d]}}
           - {name: plain-to-tls, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%3$d], %4$s}}
@@ -80,19 +76,6 @@ class OpensslEngineIT {
           - {name: wrong-name, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%8$d], %4$s}}
         """.formatted(certs, echo.port(), tlsEcho.port(), up, ca.certFile(), unknownCa.port(), expired.port(),
         wrongName.port()));
-  }
-
-  private static TestServer tls(TestPki.Issued cert) throws Exception {
-    return TestServer.tls(TestPki.serverContext(cert, null), false, TestServer::echo);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer s : new TestServer[] {echo, tlsEcho, unknownCa, expired, wrongName}) {
-      s.close();
-    }
-    logs.close();
   }
 
   @ParameterizedTest
@@ -148,7 +131,7 @@ class OpensslEngineIT {
 
   /** The key exchange group openssl s_client reports, e.g. "X25519" or "secp384r1". */
   private String serverTempKey(String listener) throws Exception {
-    ExternalProcess p = ExternalProcess.run(dir, WAIT, "openssl", "s_client", "-connect",
+    ExternalProcess p = ExternalProcess.run(fx.dir(), WAIT, "openssl", "s_client", "-connect",
         "127.0.0.1:" + proxy.port(listener), "-servername", "proxy.test", "-CAfile", ca.certFile().toString(),
         "-groups", "X25519:P-256:P-384", "-brief");
     String out = p.output();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real Prometheus server scrapes the admin endpoint, with the content negotiation it really does (OpenMetrics
@@ -33,46 +34,43 @@ class PrometheusScrapeIT {
   private static final String LISTENER = "scraped";
   private static final int HANDSHAKES = 3;
 
-  @TempDir
-  Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
 
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void prometheusScrapesTheHandshakesMade() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("scrape-ca");
     TestPki.Issued cert = pki.server(ca, "scrape.test", "scrape.test");
-    try (TestServer echo = TestServer.echo();
-         ProxyHarness proxy = ProxyHarness.start(dir, """
-             listeners:
-               - name: %s
-                 listen: 127.0.0.1:0
-                 tls: {certificates: [{cert: %s, key: %s}]}
-                 upstream: {endpoints: [127.0.0.1:%d]}
-             """.formatted(LISTENER, cert.certFile(), cert.keyFile(), echo.port()))) {
-      for (int i = 0; i < HANDSHAKES; i++) {
-        // A fresh context each time: no session to resume, so every handshake is a full one.
-        try (SSLSocket s = Clients.tls(TestPki.clientContext(ca, null), proxy.port(LISTENER), "scrape.test")) {
-          byte[] ping = ("ping " + i).getBytes(StandardCharsets.US_ASCII);
-          Clients.echo(s, ping);
-        }
-      }
-      int webPort = Ports.unused();
-      Path config = Files.writeString(dir.resolve("prometheus.yml"), """
-          global: {scrape_interval: 1s, scrape_timeout: 1s}
-          scrape_configs:
-            - job_name: tlsproxy
-              static_configs: [{targets: ['127.0.0.1:%d']}]
-          """.formatted(proxy.adminPort()));
-      Path tsdb = Files.createDirectory(dir.resolve("tsdb"));
-      try (ExternalProcess prometheus = ExternalProcess.start(dir, List.of("prometheus",
-          "--config.file=" + config, "--storage.tsdb.path=" + tsdb,
-          "--web.listen-address=127.0.0.1:" + webPort))) {
-        prometheus.awaitOutput("Server is ready to receive web requests", Duration.ofSeconds(30));
-        double seen = awaitHandshakes(webPort, prometheus, Duration.ofSeconds(30));
-        assertEquals(HANDSHAKES, seen, () -> "handshakes Prometheus stored; its log:\n" + prometheus.output());
+    TestServer echo = fx.echoBackend();
+    ProxyHarness proxy = fx.start("""
+        listeners:
+          - name: %s
+            listen: 127.0.0.1:0
+            tls: {%s}
+            upstream: {endpoints: [127.0.0.1:%d]}
+        """.formatted(LISTENER, ProxyFixture.certificates(cert), echo.port()));
+    for (int i = 0; i < HANDSHAKES; i++) {
+      // A fresh context each time: no session to resume, so every handshake is a full one.
+      try (SSLSocket s = Clients.tls(TestPki.clientContext(ca, null), proxy.port(LISTENER), "scrape.test")) {
+        byte[] ping = ("ping " + i).getBytes(StandardCharsets.US_ASCII);
+        Clients.echo(s, ping);
       }
     }
+    int webPort = Ports.unused();
+    Path config = Files.writeString(fx.dir().resolve("prometheus.yml"), """
+        global: {scrape_interval: 1s, scrape_timeout: 1s}
+        scrape_configs:
+          - job_name: tlsproxy
+            static_configs: [{targets: ['127.0.0.1:%d']}]
+        """.formatted(proxy.adminPort()));
+    Path tsdb = Files.createDirectory(fx.dir().resolve("tsdb"));
+    ExternalProcess prometheus = fx.closing(ExternalProcess.start(fx.dir(), List.of("prometheus",
+        "--config.file=" + config, "--storage.tsdb.path=" + tsdb, "--web.listen-address=127.0.0.1:" + webPort)));
+    prometheus.awaitOutput("Server is ready to receive web requests", Duration.ofSeconds(30));
+    double seen = awaitHandshakes(webPort, prometheus, Duration.ofSeconds(30));
+    assertEquals(HANDSHAKES, seen, () -> "handshakes Prometheus stored; its log:\n" + prometheus.output());
   }
 
   /**

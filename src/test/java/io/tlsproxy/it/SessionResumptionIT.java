@@ -6,20 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Session resumption on the OpenSSL engine: a returning client resumes (TLS 1.3 ticket) and the proxy resumes its
@@ -33,26 +32,22 @@ class SessionResumptionIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String ROTATED = "listener rotating: session ticket key rotated";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
-  private TestServer echo;
-  private TestServer tlsEcho;
   private ProxyHarness proxy;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("resumption-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
-    echo = TestServer.echo();
-    tlsEcho = TestServer.tls(TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null), false,
-        TestServer::echo);
-    logs = new LogCapture();
-    String certs = "certificates: [{cert: %s, key: %s}], engine: openssl".formatted(proxyCert.certFile(),
-        proxyCert.keyFile());
-    proxy = ProxyHarness.start(dir, """
+    TestServer echo = fx.echoBackend();
+    TestServer tlsEcho = fx.tlsEchoBackend(pki.server(ca, "backend.test", "backend.test"));
+    logs = fx.logs();
+    String certs = ProxyFixture.certificates(proxyCert) + ", engine: openssl";
+    proxy = fx.start("""
         listeners:
           - {name: edge, listen: 127.0.0.1:0, tls: {%1$s}, upstream: {endpoints: [127.0.0.1:%2$d]}}
           - {name: rotating, listen: 127.0.0.1:0, tls: {%1$s, sessionTicketKeyRotation: 3s},
@@ -60,14 +55,6 @@ class SessionResumptionIT {
           - {name: origin, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%3$d],
              tls: {serverName: backend.test, ca: %4$s, engine: openssl}}}
         """.formatted(certs, echo.port(), tlsEcho.port(), ca.certFile()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    tlsEcho.close();
-    logs.close();
   }
 
   private double handshakes(String listener, String side, String resumed) throws Exception {

@@ -7,17 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import io.tlsproxy.testkit.TlsAttempt;
 import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,8 +30,8 @@ class SniIT {
 
   private static final String KEYSTORE_PASSWORD = "keystore-secret";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki pki;
   private TestPki.Issued ca;
   private TestServer echo;
@@ -41,17 +41,17 @@ class SniIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     ca = pki.ca("sni-ca");
     TestPki.Issued fallback = pki.server(ca, "default", "default.test");
     TestPki.Issued wildcard = pki.server(ca, "wildcard", "*.example.test");
     TestPki.Issued exact = pki.server(ca, "exact", "exact.example.test");
     TestPki.Issued renamed = pki.server(ca, "renamed", "own-name.test");
     keystore = pki.pkcs12(pki.server(ca, "from-keystore", "keystore.test"), KEYSTORE_PASSWORD);
-    echo = TestServer.echo();
-    logs = new LogCapture();
+    echo = fx.echoBackend();
+    logs = fx.logs();
     String first = "{cert: %s, key: %s}".formatted(fallback.certFile(), fallback.keyFile());
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: by-name
             listen: 127.0.0.1:0
@@ -67,13 +67,6 @@ class SniIT {
             upstream: {endpoints: [127.0.0.1:%2$d]}
         """.formatted(first, echo.port(), wildcard.certFile(), wildcard.keyFile(), exact.certFile(),
         exact.keyFile(), renamed.certFile(), renamed.keyFile(), keystore, KEYSTORE_PASSWORD));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    logs.close();
   }
 
   /** An empty server name means the client sends no SNI. */
@@ -119,13 +112,13 @@ class SniIT {
 
   @Test
   void keystoreWithWrongPasswordIsRefusedAtStartNamingTheKey() {
-    ConfigException e = assertThrows(ConfigException.class, () -> ProxyHarness.start(dir, """
+    ConfigException e = assertThrows(ConfigException.class, () -> fx.start("""
         listeners:
           - name: wrong-password
             listen: 127.0.0.1:0
             tls: {certificates: [{keystore: %s, password: not-the-password}]}
             upstream: {endpoints: [127.0.0.1:%d]}
-        """.formatted(keystore, echo.port())).close());
+        """.formatted(keystore, echo.port())));
     assertEquals(1, e.problems().size(), e.problems()::toString);
     String problem = e.problems().get(0);
     assertTrue(problem.startsWith("listeners[0].tls.certificates[0].keystore: "), problem);

@@ -8,21 +8,20 @@ import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every wait of a connection is bounded: the client's handshake, silence on a relayed connection, dialling
@@ -33,9 +32,8 @@ class TimeoutsIT {
 
   private static final Duration SHORT = Duration.ofMillis(500);
 
-  @TempDir
-  static Path dir;
-  private TestServer echo;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestServer failoverEcho;
   private TestServer balancedA;
   private TestServer balancedB;
@@ -44,44 +42,35 @@ class TimeoutsIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("timeouts-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
-    echo = TestServer.echo();
-    failoverEcho = TestServer.echo();
-    balancedA = TestServer.echo();
-    balancedB = TestServer.echo();
-    logs = new LogCapture();
-    proxy = ProxyHarness.start(dir, """
+    TestServer echo = fx.echoBackend();
+    failoverEcho = fx.echoBackend();
+    balancedA = fx.echoBackend();
+    balancedB = fx.echoBackend();
+    logs = fx.logs();
+    proxy = fx.start("""
         listeners:
           - name: handshake
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %1$s, key: %2$s}], handshakeTimeout: 500ms}
-            upstream: {endpoints: [127.0.0.1:%3$d]}
+            tls: {%1$s, handshakeTimeout: 500ms}
+            upstream: {endpoints: [127.0.0.1:%2$d]}
           - name: idle
             listen: 127.0.0.1:0
             idleTimeout: 500ms
-            upstream: {endpoints: [127.0.0.1:%3$d]}
+            upstream: {endpoints: [127.0.0.1:%2$d]}
           - name: all-down
             listen: 127.0.0.1:0
-            upstream: {endpoints: [127.0.0.1:%4$d, 127.0.0.1:%5$d], connectTimeout: 500ms}
+            upstream: {endpoints: [127.0.0.1:%3$d, 127.0.0.1:%4$d], connectTimeout: 500ms}
           - name: failover
             listen: 127.0.0.1:0
-            upstream: {endpoints: [127.0.0.1:%4$d, 127.0.0.1:%6$d], connectTimeout: 500ms}
+            upstream: {endpoints: [127.0.0.1:%3$d, 127.0.0.1:%5$d], connectTimeout: 500ms}
           - name: balanced
             listen: 127.0.0.1:0
-            upstream: {endpoints: [127.0.0.1:%7$d, 127.0.0.1:%8$d], balance: round-robin}
-        """.formatted(proxyCert.certFile(), proxyCert.keyFile(), echo.port(), Ports.unused(), Ports.unused(),
+            upstream: {endpoints: [127.0.0.1:%6$d, 127.0.0.1:%7$d], balance: round-robin}
+        """.formatted(ProxyFixture.certificates(proxyCert), echo.port(), Ports.unused(), Ports.unused(),
         failoverEcho.port(), balancedA.port(), balancedB.port()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer s : new TestServer[] {echo, failoverEcho, balancedA, balancedB}) {
-      s.close();
-    }
-    logs.close();
   }
 
   /** Blocks until the proxy ends the connection (end of stream or reset); returns how long that took. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestServer;
@@ -20,11 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Endpoint host names are re-resolved: the proxy runs as its own JVM whose resolver reads a hosts file of this
@@ -38,25 +38,24 @@ class UpstreamDnsIT {
   private static final String A = "127.0.0.1";
   private static final String B = "127.0.0.2";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private Path hosts;
   private final Map<String, List<String>> names = new TreeMap<>();
   private TestServer a;
-  private TestServer b;
   private ProxyProcess proxy;
 
   @BeforeAll
   void start() throws Exception {
-    a = TestServer.plain(TestServer.greeting("a"));
-    b = TestServer.plainOn(InetAddress.getByName(B), a.port(), TestServer.greeting("b"));
-    hosts = dir.resolve("hosts");
+    a = fx.backend(TestServer.greeting("a"));
+    TestServer b = fx.closing(TestServer.plainOn(InetAddress.getByName(B), a.port(), TestServer.greeting("b")));
+    hosts = fx.dir().resolve("hosts");
     names.put("ttl.test", List.of(A));
     names.put("every.test", List.of(A));
     names.put("spread.test", List.of(A));
     names.put("gone.test", List.of(A));
     writeHosts();
-    proxy = ProxyProcess.start(dir, """
+    proxy = fx.startProcess("""
         listeners:
           - name: ttl
             listen: 127.0.0.1:0
@@ -70,21 +69,14 @@ class UpstreamDnsIT {
           - name: gone
             listen: 127.0.0.1:0
             upstream: {endpoints: ["gone.test:%1$d"], dnsTtl: 200ms}
-        """.formatted(a.port()), 4, List.of("-Djdk.net.hosts.file=" + hosts));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    a.close();
-    b.close();
+        """.formatted(a.port()), 4, "-Djdk.net.hosts.file=" + hosts);
   }
 
   /** Replaces the hosts file in one step, so that the proxy never reads half of it. */
   private synchronized void writeHosts() throws IOException {
     StringBuilder text = new StringBuilder();
     names.forEach((name, addresses) -> addresses.forEach(ip -> text.append(ip).append(' ').append(name).append('\n')));
-    Path tmp = dir.resolve("hosts.tmp");
+    Path tmp = fx.dir().resolve("hosts.tmp");
     Files.writeString(tmp, text);
     Files.move(tmp, hosts, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
