@@ -76,7 +76,7 @@ class UpstreamDnsIT {
   private synchronized void writeHosts() throws IOException {
     StringBuilder text = new StringBuilder();
     names.forEach((name, addresses) -> addresses.forEach(ip -> text.append(ip).append(' ').append(name).append('\n')));
-    Path tmp = fx.dir().resolve("hosts.tmp");
+    Path tmp = hosts.resolveSibling("hosts.tmp");
     Files.writeString(tmp, text);
     Files.move(tmp, hosts, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }

@@ -28,17 +28,22 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * it closes what it gave out when the scope that asked for it ends, the last opened first: what a
  * {@code @BeforeAll} method opens lives until the class's tests are done, what a test (or its {@code @BeforeEach})
- * opens is closed after that test. The folder and everything in it are deleted after the class.
+ * opens is closed after that test. Each scope has its folder, deleted when the scope ends.
  */
 public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
     AfterEachCallback {
 
+  /** What one scope (the class, or one test) opened, and its folder once asked for. */
+  private static final class Scope {
+    final Deque<AutoCloseable> open = new ArrayDeque<>();
+    Path dir;
+  }
+
   /** The innermost scope first: the running test's, then the class's. */
-  private final Deque<Deque<AutoCloseable>> scopes = new ArrayDeque<>();
-  private Path dir;
-  private TestPki pki;
+  private final Deque<Scope> scopes = new ArrayDeque<>();
+  private String className;
   private LogCapture logs;
-  private int logsScope;
+  private Scope logsScope;
 
   private ProxyFixture() {
   }
@@ -47,20 +52,21 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
     return new ProxyFixture();
   }
 
-  /** The class's folder: certificates, configuration files and whatever else a test writes. */
-  public Path dir() {
-    if (dir == null) {
-      throw new IllegalStateException("register the ProxyFixture on a static field with @RegisterExtension");
+  /**
+   * The current scope's folder, for certificates, configuration files and whatever else a test writes: the
+   * class's in {@code @BeforeAll}, a fresh one for each test.
+   */
+  public synchronized Path dir() throws IOException {
+    Scope scope = current();
+    if (scope.dir == null) {
+      scope.dir = Files.createTempDirectory(className + "-");
     }
-    return dir;
+    return scope.dir;
   }
 
   /** Mints certificates into {@link #dir()}. */
-  public TestPki pki() {
-    if (pki == null) {
-      pki = new TestPki(dir());
-    }
-    return pki;
+  public TestPki pki() throws IOException {
+    return new TestPki(dir());
   }
 
   /** A plaintext backend that echoes every byte. */
@@ -93,7 +99,7 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
   public synchronized LogCapture logs() {
     if (logs == null) {
       logs = closing(new LogCapture());
-      logsScope = scopes.size();
+      logsScope = current();
     }
     return logs;
   }
@@ -110,11 +116,16 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
 
   /** Closes {@code resource} with the current scope. */
   public synchronized <T extends AutoCloseable> T closing(T resource) {
-    if (scopes.isEmpty()) {
-      throw new IllegalStateException("the ProxyFixture is used outside a test; register it on a static field");
-    }
-    scopes.peek().push(resource);
+    current().open.push(resource);
     return resource;
+  }
+
+  private Scope current() {
+    if (scopes.isEmpty()) {
+      throw new IllegalStateException("the ProxyFixture is used outside a test, or not from a static field with "
+          + "@RegisterExtension");
+    }
+    return scopes.peek();
   }
 
   /**
@@ -127,15 +138,15 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) throws IOException {
-    dir = Files.createTempDirectory(context.getRequiredTestClass().getSimpleName() + "-");
-    scopes.push(new ArrayDeque<>());
+  public synchronized void beforeAll(ExtensionContext context) {
+    className = context.getRequiredTestClass().getSimpleName();
+    scopes.push(new Scope());
   }
 
   @Override
-  public void beforeEach(ExtensionContext context) {
-    dir(); // fails early when the fixture is on an instance field and beforeAll never ran
-    scopes.push(new ArrayDeque<>());
+  public synchronized void beforeEach(ExtensionContext context) {
+    current(); // fails early when the fixture is on an instance field, where beforeAll is not called
+    scopes.push(new Scope());
   }
 
   @Override
@@ -145,25 +156,20 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
-    try {
-      closeScope();
-    } finally {
-      deleteTree(dir);
-      dir = null;
-      pki = null;
-    }
+    closeScope();
   }
 
   private void closeScope() throws Exception {
-    Deque<AutoCloseable> open;
+    Scope scope;
     synchronized (this) {
-      if (logsScope == scopes.size()) {
+      scope = scopes.pop();
+      if (logsScope == scope) {
         logs = null;
+        logsScope = null;
       }
-      open = scopes.pop();
     }
     Exception first = null;
-    for (AutoCloseable resource : open) {
+    for (AutoCloseable resource : scope.open) {
       try {
         resource.close();
       } catch (Exception e) {
@@ -173,6 +179,9 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
           first.addSuppressed(e);
         }
       }
+    }
+    if (scope.dir != null) {
+      deleteTree(scope.dir);
     }
     if (first != null) {
       throw first;
