@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -24,7 +25,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
@@ -34,13 +34,11 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The admin endpoint of an in-process proxy whose one listener has TLS on both legs, client certificates
@@ -54,8 +52,8 @@ class AdminEndpointIT {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued serverCa;
   private TestPki.Issued clientCa;
   private TestPki.Issued proxyCert;
@@ -66,32 +64,24 @@ class AdminEndpointIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     serverCa = pki.ca("admin-server-ca");
     clientCa = pki.ca("admin-client-ca");
     proxyCert = pki.server(serverCa, "proxy.test", "proxy.test", "alt.proxy.test");
     proxyClientCert = pki.client(clientCa, "tlsproxy-client");
     alice = pki.client(clientCa, "alice");
     TestPki.Issued backendCert = pki.server(serverCa, "backend.test", "backend.test");
-    backend = TestServer.tls(TestPki.serverContext(backendCert, clientCa), true, TestServer::echo);
-    proxy = ProxyHarness.start(dir, """
+    backend = fx.tlsBackend(backendCert, clientCa, TestServer::echo);
+    proxy = fx.start("""
         listeners:
           - name: %s
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}], clientAuth: required, clientCa: %s}
+            tls: {%s, clientAuth: required, clientCa: %s}
             upstream:
               endpoints: [127.0.0.1:%d]
               tls: {serverName: backend.test, ca: %s, cert: %s, key: %s}
-        """.formatted(LISTENER, proxyCert.certFile(), proxyCert.keyFile(), clientCa.certFile(), backend.port(),
+        """.formatted(LISTENER, ProxyFixture.certificates(proxyCert), clientCa.certFile(), backend.port(),
         serverCa.certFile(), proxyClientCert.certFile(), proxyClientCert.keyFile()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    backend.close();
   }
 
   /** One echo through the proxy, so that handshakes, connections and bytes have series to show. */
@@ -145,7 +135,7 @@ class AdminEndpointIT {
     assertTrue(scrape.sum("tlsproxy_connections_total", "listener", LISTENER) >= 1, scrape.text());
     assertTrue(scrape.sum("tlsproxy_tls_certificate_expiry_timestamp_seconds", "listener", LISTENER) > 0,
         scrape.text());
-    ExternalProcess promtool = ExternalProcess.start(dir, List.of("promtool", "check", "metrics"));
+    ExternalProcess promtool = ExternalProcess.start(fx.dir(), List.of("promtool", "check", "metrics"));
     try (OutputStream in = promtool.stdin()) {
       in.write(scrape.text().getBytes(StandardCharsets.UTF_8));
     }
@@ -238,10 +228,10 @@ class AdminEndpointIT {
   void adminPortAlreadyInUseFailsStartWithOneLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
-      ExecutionException e = assertThrows(ExecutionException.class, () -> ProxyHarness.start(dir, """
+      ExecutionException e = assertThrows(ExecutionException.class, () -> fx.start("""
           admin: {listen: 127.0.0.1:%d}
           listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%d]}}]
-          """.formatted(port, backend.port())).close());
+          """.formatted(port, backend.port())));
       ConfigException config = assertInstanceOf(ConfigException.class, e.getCause(), () -> e.toString());
       assertEquals(List.of("admin.listen: cannot listen on 127.0.0.1:" + port
           + ": address already in use; stop the other process or choose another port"), config.problems());

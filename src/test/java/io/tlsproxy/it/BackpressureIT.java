@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Clients;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,8 +42,8 @@ class BackpressureIT {
    */
   private static final long MAX_RSS = 300L * 1000 * 1000;
 
-  @TempDir
-  Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
 
   /** Which side writes the gigabyte; the other side is the reader that pauses. */
   enum Direction {
@@ -63,14 +63,14 @@ class BackpressureIT {
     TestServer.Behaviour backendRole = upload
         ? (s, server) -> readLater(s, resume, received, receivedSha)
         : (s, server) -> write(s, written, sentSha);
-    try (TestServer backend = TestServer.plain(backendRole);
-         ProxyProcess proxy = ProxyProcess.start(dir, """
-             listeners:
-               - name: bulk
-                 listen: 127.0.0.1:0
-                 upstream: {endpoints: [127.0.0.1:%d]}
-             """.formatted(backend.port()), 1);
-         Socket client = Clients.plain(proxy.port("bulk"))) {
+    TestServer backend = fx.backend(backendRole);
+    ProxyProcess proxy = fx.startProcess("""
+        listeners:
+          - name: bulk
+            listen: 127.0.0.1:0
+            upstream: {endpoints: [127.0.0.1:%d]}
+        """.formatted(backend.port()), 1);
+    try (Socket client = Clients.plain(proxy.port("bulk"))) {
       RssMonitor rss = new RssMonitor(proxy);
       CompletableFuture.runAsync(upload
           ? () -> write(client, written, sentSha)

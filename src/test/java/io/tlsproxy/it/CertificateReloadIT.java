@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -30,10 +31,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Certificate material changes on disk while the proxy runs: new handshakes get the new material, open
@@ -43,8 +43,9 @@ class CertificateReloadIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  @TempDir
-  Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
+  private Path dir;
   private TestPki pki;
   private TestPki.Issued ca;
   private SSLContext client;
@@ -54,26 +55,18 @@ class CertificateReloadIT {
 
   @BeforeEach
   void setUp() throws Exception {
-    pki = new TestPki(dir);
+    dir = fx.dir();
+    pki = fx.pki();
     ca = pki.ca("reload-ca");
     cert = dir.resolve("server.pem");
     key = dir.resolve("server-key.pem");
     client = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    logs = new LogCapture();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    echo.close();
-    logs.close();
+    echo = fx.echoBackend();
+    logs = fx.logs();
   }
 
   private void startTerminating(Path cert, Path key, String extra) throws Exception {
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         reload: {checkInterval: 100ms}
         listeners:
           - {name: web, listen: 127.0.0.1:0, %s
@@ -197,7 +190,7 @@ class CertificateReloadIT {
     TestPki.Issued second = pki.server(ca, "web.test", "web.test");
     copy(first.certFile(), cert);
     copy(first.keyFile(), key);
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         reload: {checkInterval: 0}
         listeners:
           - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}]},
@@ -265,7 +258,7 @@ class CertificateReloadIT {
     TestPki.Issued newCa = pki.ca("new-client-ca");
     Path clientCa = dir.resolve("client-ca.pem");
     copy(oldCa.certFile(), clientCa);
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         reload: {checkInterval: 100ms}
         listeners:
           - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}], clientAuth: required,
@@ -293,29 +286,27 @@ class CertificateReloadIT {
   @Test
   void upstreamTrustRotationReachesAnUpstreamOfTheNewCa() throws Exception {
     TestPki.Issued newCa = pki.ca("new-upstream-ca");
-    try (TestServer backend = TestServer.tls(TestPki.serverContext(pki.server(newCa, "backend.test",
-        "backend.test"), null), false, TestServer::echo)) {
-      Path upstreamCa = dir.resolve("upstream-ca.pem");
-      copy(ca.certFile(), upstreamCa);
-      proxy = ProxyHarness.start(dir, """
-          reload: {checkInterval: 100ms}
-          listeners:
-            - {name: origin, listen: 127.0.0.1:0,
-               upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.test, ca: %s}}}
-          """.formatted(backend.port(), upstreamCa));
-      try (Socket s = Clients.plain(proxy.port("origin"))) {
-        s.getOutputStream().write(bytes("x"));
-        assertEquals(-1, s.getInputStream().read(), "an upstream of an untrusted CA is refused");
-      }
-      copy(newCa.certFile(), upstreamCa);
-      Await.until("the upstream of the new CA to be reached", WAIT, () -> {
-        try (Socket s = Clients.plain(proxy.port("origin"))) {
-          return Clients.echo(s, bytes("ping")).length == 4;
-        } catch (Exception e) {
-          return false;
-        }
-      });
+    TestServer backend = fx.tlsEchoBackend(pki.server(newCa, "backend.test", "backend.test"));
+    Path upstreamCa = dir.resolve("upstream-ca.pem");
+    copy(ca.certFile(), upstreamCa);
+    proxy = fx.start("""
+        reload: {checkInterval: 100ms}
+        listeners:
+          - {name: origin, listen: 127.0.0.1:0,
+             upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.test, ca: %s}}}
+        """.formatted(backend.port(), upstreamCa));
+    try (Socket s = Clients.plain(proxy.port("origin"))) {
+      s.getOutputStream().write(bytes("x"));
+      assertEquals(-1, s.getInputStream().read(), "an upstream of an untrusted CA is refused");
     }
+    copy(newCa.certFile(), upstreamCa);
+    Await.until("the upstream of the new CA to be reached", WAIT, () -> {
+      try (Socket s = Clients.plain(proxy.port("origin"))) {
+        return Clients.echo(s, bytes("ping")).length == 4;
+      } catch (Exception e) {
+        return false;
+      }
+    });
   }
 
   @Test
@@ -326,7 +317,7 @@ class CertificateReloadIT {
     TestPki.Issued bob = pki.client(clientCa, "bob");
     Path crl = dir.resolve("client-ca.crl.pem");
     copy(pki.crl(clientCa, bob), crl);
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         reload: {checkInterval: 100ms}
         listeners:
           - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}], clientAuth: required,
@@ -369,7 +360,7 @@ class CertificateReloadIT {
   @Test
   void certificateCloseToExpiryIsWarnedAboutAtStart() throws Exception {
     TestPki.Issued soon = pki.serverValidFor(ca, Duration.ofDays(3), "web.test", "web.test");
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         reload: {warnBefore: 14d}
         listeners:
           - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}]},

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
@@ -19,7 +20,6 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -34,10 +34,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,39 +53,34 @@ class HalfCloseIT {
   private static final byte[] GREETING = "hello from the backend, which will not say more\n"
       .getBytes(StandardCharsets.US_ASCII);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext client;
   private final BlockingQueue<String> receivedAfterGreeting = new LinkedBlockingQueue<>();
-  private TestServer plainReplier;
-  private TestServer tlsReplier;
-  private TestServer plainGreeter;
-  /** Replies like plainReplier, but only once the test releases it: the connection stays half-closed till then. */
-  private TestServer plainHolder;
+  /** Releases replies of the holder backend, which keeps a connection half-closed till then. */
   private final Semaphore holderReplies = new Semaphore(0);
-  private TestServer tlsGreeter;
   private ProxyHarness proxy;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("half-close-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
-    SSLContext backendCtx = TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null);
+    TestPki.Issued backendCert = pki.server(ca, "backend.test", "backend.test");
     client = TestPki.clientContext(ca, null);
-    plainReplier = TestServer.plain(HalfCloseIT::replyAfterRequestEnds);
-    tlsReplier = TestServer.tls(backendCtx, false, HalfCloseIT::replyAfterRequestEnds);
-    plainGreeter = TestServer.plain(this::greetThenListen);
-    plainHolder = TestServer.plain(this::replyWhenReleased);
-    tlsGreeter = TestServer.tls(backendCtx, false, this::greetThenListen);
-    logs = new LogCapture();
+    TestServer plainReplier = fx.backend(HalfCloseIT::replyAfterRequestEnds);
+    TestServer tlsReplier = fx.tlsBackend(backendCert, null, HalfCloseIT::replyAfterRequestEnds);
+    TestServer plainGreeter = fx.backend(this::greetThenListen);
+    // Replies like plainReplier, but only once the test releases it: the connection stays half-closed till then.
+    TestServer plainHolder = fx.backend(this::replyWhenReleased);
+    TestServer tlsGreeter = fx.tlsBackend(backendCert, null, this::greetThenListen);
+    logs = fx.logs();
     // Every mode on both engines, whatever the default. Netty's OpenSSL engine answers a peer's close_notify with
     // its own unless told not to (TlsHalfClose), so both directions of a TLS half-close are checked on it too.
     StringBuilder yaml = new StringBuilder("listeners:\n");
     for (String engine : new String[] {"jdk", "openssl"}) {
-      String serverTls = "{certificates: [{cert: %s, key: %s}], engine: %s}".formatted(proxyCert.certFile(),
-          proxyCert.keyFile(), engine);
+      String serverTls = "{" + ProxyFixture.certificates(proxyCert) + ", engine: " + engine + "}";
       String upstreamTls = "{serverName: backend.test, ca: %s, engine: %s}".formatted(ca.certFile(), engine);
       for (String kind : new String[] {"reply", "greet"}) {
         int plainPort = kind.equals("reply") ? plainReplier.port() : plainGreeter.port();
@@ -105,16 +99,7 @@ class HalfCloseIT {
           .append(serverTls).append(", upstream: {endpoints: [127.0.0.1:").append(plainHolder.port())
           .append("]}}\n");
     }
-    proxy = ProxyHarness.start(dir, yaml.toString());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer s : new TestServer[] {plainReplier, tlsReplier, plainGreeter, tlsGreeter, plainHolder}) {
-      s.close();
-    }
-    logs.close();
+    proxy = fx.start(yaml.toString());
   }
 
   /** Reads the request until the client has finished sending, then answers with 4 MiB derived from it. */

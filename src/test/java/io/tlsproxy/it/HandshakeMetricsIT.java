@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -17,14 +18,12 @@ import io.tlsproxy.tls.TlsPolicy;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every handshake outcome, provoked for real, moves exactly the counter it should: successes by side, protocol
@@ -39,36 +38,27 @@ class HandshakeMetricsIT {
   private static final String CONNECT_FAILURES = "tlsproxy_upstream_connect_failures_total";
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private SSLContext client;
-  private TestServer echo;
-  private TestServer goodTls;
-  private TestServer unknownCaTls;
-  private TestServer expiredTls;
-  private TestServer wrongNameTls;
   private ProxyHarness proxy;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("metrics-ca");
     TestPki.Issued otherCa = pki.ca("stranger-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     client = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    goodTls = TestServer.tls(TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null), false,
-        TestServer::echo);
-    unknownCaTls = TestServer.tls(TestPki.serverContext(pki.server(otherCa, "backend.test", "backend.test"),
-        null), false, TestServer::echo);
-    expiredTls = TestServer.tls(TestPki.serverContext(pki.expiredServer(ca, "backend.test", "backend.test"),
-        null), false, TestServer::echo);
-    wrongNameTls = TestServer.tls(TestPki.serverContext(pki.server(ca, "elsewhere.test", "elsewhere.test"),
-        null), false, TestServer::echo);
-    String certs = "certificates: [{cert: %s, key: %s}]".formatted(proxyCert.certFile(), proxyCert.keyFile());
+    TestServer echo = fx.echoBackend();
+    TestServer goodTls = fx.tlsEchoBackend(pki.server(ca, "backend.test", "backend.test"));
+    TestServer unknownCaTls = fx.tlsEchoBackend(pki.server(otherCa, "backend.test", "backend.test"));
+    TestServer expiredTls = fx.tlsEchoBackend(pki.expiredServer(ca, "backend.test", "backend.test"));
+    TestServer wrongNameTls = fx.tlsEchoBackend(pki.server(ca, "elsewhere.test", "elsewhere.test"));
+    String certs = ProxyFixture.certificates(proxyCert);
     String upstreamTls = "tls: {serverName: backend.test, ca: %s}".formatted(ca.certFile());
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - {name: edge, listen: 127.0.0.1:0, tls: {%1$s, handshakeTimeout: 500ms},
              upstream: {endpoints: [127.0.0.1:%2$d]}}
@@ -81,14 +71,6 @@ class HandshakeMetricsIT {
           - {name: wrong-name, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%8$d], %5$s}}
         """.formatted(certs, echo.port(), ca.certFile(), goodTls.port(), upstreamTls, unknownCaTls.port(),
         expiredTls.port(), wrongNameTls.port()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer s : new TestServer[] {echo, goodTls, unknownCaTls, expiredTls, wrongNameTls}) {
-      s.close();
-    }
   }
 
   private Scrape scrape() throws Exception {
@@ -203,7 +185,7 @@ class HandshakeMetricsIT {
   @Test
   void tls11ClientFromOpensslIsProtocolVersion() throws Exception {
     downstreamFailure("edge", "protocol_version", () -> {
-      ExternalProcess p = ExternalProcess.run(dir, WAIT, "openssl", "s_client", "-connect",
+      ExternalProcess p = ExternalProcess.run(fx.dir(), WAIT, "openssl", "s_client", "-connect",
           "127.0.0.1:" + proxy.port("edge"), "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-brief");
       assertFalse(p.process().exitValue() == 0, p.output());
     });

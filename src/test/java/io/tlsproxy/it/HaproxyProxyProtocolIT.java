@@ -10,6 +10,7 @@ import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.TestPki;
@@ -22,12 +23,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The PROXY protocol against HAProxy, the reference implementation: HAProxy in front sends version 2 to an
@@ -39,26 +39,25 @@ class HaproxyProxyProtocolIT {
 
   private static final byte[] HELLO = "hello via haproxy".getBytes(StandardCharsets.UTF_8);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private ProxyHeaderBackend recorder;
   private ProxyHarness proxy;
-  private ExternalProcess haproxy;
   private LogCapture logs;
   private int front;
 
   @BeforeAll
   void start() throws Exception {
     Assumptions.assumeTrue(onPath("haproxy"), "haproxy is not installed");
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
-    recorder = ProxyHeaderBackend.plain();
-    logs = new LogCapture();
+    recorder = fx.closing(ProxyHeaderBackend.plain());
+    logs = fx.logs();
     front = Ports.unused();
     int behind = Ports.unused();
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: behind-lb
             listen: 127.0.0.1:0
@@ -69,10 +68,10 @@ class HaproxyProxyProtocolIT {
             upstream: {endpoints: [127.0.0.1:%2$d], proxyProtocol: v1}
           - name: to-haproxy-v2
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %3$s, key: %4$s}]}
+            tls: {%3$s}
             upstream: {endpoints: [127.0.0.1:%2$d], proxyProtocol: v2}
-        """.formatted(recorder.port(), behind, proxyCert.certFile(), proxyCert.keyFile()));
-    Path cfg = Files.writeString(dir.resolve("haproxy.cfg"), """
+        """.formatted(recorder.port(), behind, ProxyFixture.certificates(proxyCert)));
+    Path cfg = Files.writeString(fx.dir().resolve("haproxy.cfg"), """
         global
           maxconn 100
         defaults
@@ -91,25 +90,9 @@ class HaproxyProxyProtocolIT {
         backend recorder
           server r 127.0.0.1:%4$d send-proxy-v2 proxy-v2-options authority
         """.formatted(front, proxy.port("behind-lb"), behind, recorder.port()));
-    haproxy = ExternalProcess.start(dir, List.of("haproxy", "-db", "-f", cfg.toString()));
+    fx.closing(ExternalProcess.start(fx.dir(), List.of("haproxy", "-db", "-f", cfg.toString())));
     Await.until("haproxy listening on " + front + " and " + behind, Duration.ofSeconds(20),
         () -> accepts(front) && accepts(behind));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (haproxy != null) {
-      haproxy.close();
-    }
-    if (proxy != null) {
-      proxy.close();
-    }
-    if (recorder != null) {
-      recorder.close();
-    }
-    if (logs != null) {
-      logs.close();
-    }
   }
 
   @Test

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -28,13 +28,12 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a TLS listener does with clients that do not speak TLS properly: each such connection is closed with a
@@ -44,10 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputIT {
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext client;
-  private TestServer echo;
   private ProxyHarness proxy;
   private LogCapture logs;
   /** A real ClientHello record, as the JDK client sends it to proxy.test. */
@@ -74,29 +72,22 @@ class HostileInputIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("hostile-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     client = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    logs = new LogCapture();
+    TestServer echo = fx.echoBackend();
+    logs = fx.logs();
     Logger.getLogger("io.netty").addHandler(unhandledCapture);
-    proxy = ProxyHarness.start(dir, """
+    fx.closing(() -> Logger.getLogger("io.netty").removeHandler(unhandledCapture));
+    proxy = fx.start("""
         listeners:
           - name: tls
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}]}
+            tls: {%s}
             upstream: {endpoints: [127.0.0.1:%d]}
-        """.formatted(proxyCert.certFile(), proxyCert.keyFile(), echo.port()));
+        """.formatted(ProxyFixture.certificates(proxyCert), echo.port()));
     clientHello = Clients.recordClientHello(client, "proxy.test");
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    logs.close();
-    Logger.getLogger("io.netty").removeHandler(unhandledCapture);
   }
 
   @BeforeEach

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
@@ -22,11 +23,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -48,23 +48,21 @@ class PolicyIT {
   private static final String ECDSA_128 = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
   private static final String ECDSA_256 = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext client;
-  private TestServer echo;
   private ProxyHarness proxy;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("policy-ca");
     TestPki.Issued cert = pki.server(ca, "proxy.test", "proxy.test");
     client = TestPki.clientContext(ca, null);
-    echo = TestServer.echo();
-    logs = new LogCapture();
-    String certificates = "certificates: [{cert: %s, key: %s}]".formatted(cert.certFile(), cert.keyFile());
-    proxy = ProxyHarness.start(dir, """
+    TestServer echo = fx.echoBackend();
+    logs = fx.logs();
+    proxy = fx.start("""
         listeners:
           - {name: intermediate, listen: 127.0.0.1:0, tls: {%1$s}, upstream: {endpoints: [127.0.0.1:%2$d]}}
           - {name: modern, listen: 127.0.0.1:0, tls: {%1$s, policy: modern}, upstream: {endpoints: [127.0.0.1:%2$d]}}
@@ -81,14 +79,7 @@ class PolicyIT {
             listen: 127.0.0.1:0
             tls: {%1$s, cipherSuites: [%4$s, %3$s]}
             upstream: {endpoints: [127.0.0.1:%2$d]}
-        """.formatted(certificates, echo.port(), ECDSA_256, ECDSA_128));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    echo.close();
-    logs.close();
+        """.formatted(ProxyFixture.certificates(cert), echo.port(), ECDSA_256, ECDSA_128));
   }
 
   @Test
@@ -162,7 +153,7 @@ class PolicyIT {
    */
   @Test
   void intermediatePolicyRefusesTls11ThatLegacyAccepts() throws Exception {
-    List<String> results = runInFreshJvm(Tls11Scenario.class, dir.resolve("tls11"));
+    List<String> results = runInFreshJvm(Tls11Scenario.class, fx.dir().resolve("tls11"));
     assertTrue(results.contains("legacy accepted TLSv1.1"), results::toString);
     assertTrue(results.stream().anyMatch(r -> r.startsWith("intermediate refused ")
         && r.endsWith(" close=handshake_failed:protocol_version")), results::toString);
@@ -181,7 +172,7 @@ class PolicyIT {
       TestPki.Issued ca = pki.ca("tls11-ca");
       TestPki.Issued cert = pki.server(ca, "proxy.test", "proxy.test");
       SSLContext client = TestPki.clientContext(ca, null);
-      String certificates = "certificates: [{cert: %s, key: %s}]".formatted(cert.certFile(), cert.keyFile());
+      String certificates = ProxyFixture.certificates(cert);
       try (TestServer echo = TestServer.echo(); LogCapture logs = new LogCapture();
            ProxyHarness proxy = ProxyHarness.start(dir, """
                listeners:

@@ -10,6 +10,7 @@ import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.proxyproto.DecodeResult;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
@@ -19,13 +20,11 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Active health checks: a backend that dies is taken out (gauge 0, connections go to the others without trying
@@ -38,25 +37,9 @@ class UpstreamHealthIT {
   private static final String CHECK = "{interval: 500ms, timeout: 400ms, unhealthyThreshold: 2, healthyThreshold: 2";
   private static final Duration WITHIN = Duration.ofSeconds(10);
 
-  @TempDir
-  Path dir;
-  private final LogCapture logs = new LogCapture();
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private ProxyHarness proxy;
-  private TestServer a;
-  private TestServer b;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    for (TestServer s : new TestServer[] {a, b}) {
-      if (s != null) {
-        s.close();
-      }
-    }
-    logs.close();
-  }
 
   private double up(String listener, String endpoint) throws Exception {
     return Scrape.of(proxy.adminPort()).sum("tlsproxy_upstream_endpoint_up", "listener", listener, "endpoint",
@@ -84,11 +67,12 @@ class UpstreamHealthIT {
 
   @Test
   void deadEndpointIsTakenOutAndReturnsWhenItListensAgainOnItsPort() throws Exception {
-    a = TestServer.plain(TestServer.greeting("a"));
-    b = TestServer.plain(TestServer.greeting("b"));
+    LogCapture logs = fx.logs();
+    TestServer a = fx.backend(TestServer.greeting("a"));
+    TestServer b = fx.backend(TestServer.greeting("b"));
     String ea = "127.0.0.1:" + a.port();
     String eb = "127.0.0.1:" + b.port();
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: lb
             listen: 127.0.0.1:0
@@ -110,7 +94,7 @@ class UpstreamHealthIT {
         Scrape.of(proxy.adminPort()).sum("tlsproxy_upstream_connect_failures_total", "endpoint", ea),
         "an unhealthy endpoint is skipped, not tried first and failed over");
 
-    a = TestServer.plainOn(InetAddress.getLoopbackAddress(), port, TestServer.greeting("a"));
+    fx.closing(TestServer.plainOn(InetAddress.getLoopbackAddress(), port, TestServer.greeting("a")));
     Await.until("the restarted endpoint's gauge is back to 1", WITHIN, () -> gaugeIs("lb", ea, 1.0));
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 4; i++) {
@@ -121,15 +105,14 @@ class UpstreamHealthIT {
 
   @Test
   void tlsCheckFailsAgainstAnUntrustedCertificateAndPassesAgainstATrustedOne() throws Exception {
-    TestPki pki = new TestPki(dir);
+    LogCapture logs = fx.logs();
+    TestPki pki = fx.pki();
     TestPki.Issued trusted = pki.ca("health-ca");
     TestPki.Issued rogue = pki.ca("rogue-ca");
-    a = TestServer.tls(TestPki.serverContext(pki.server(rogue, "backend.test", "backend.test"), null), false,
-        TestServer::echo);
-    b = TestServer.tls(TestPki.serverContext(pki.server(trusted, "backend.test", "backend.test"), null), false,
-        TestServer::echo);
+    TestServer a = fx.tlsEchoBackend(pki.server(rogue, "backend.test", "backend.test"));
+    TestServer b = fx.tlsEchoBackend(pki.server(trusted, "backend.test", "backend.test"));
     String tls = "tls: {serverName: backend.test, ca: %s}".formatted(trusted.certFile());
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: untrusted
             listen: 127.0.0.1:0
@@ -149,32 +132,31 @@ class UpstreamHealthIT {
   /** Like HAProxy's check-send-proxy: without the header, such an upstream would fail every check. */
   @Test
   void tlsCheckSendsALocalProxyHeaderToAnUpstreamThatExpectsOne() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("health-ca");
-    try (ProxyHeaderBackend backend = ProxyHeaderBackend.tls(
-        TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null))) {
-      proxy = ProxyHarness.start(dir, """
-          listeners:
-            - name: behind-lb
-              listen: 127.0.0.1:0
-              upstream: {endpoints: [127.0.0.1:%d], proxyProtocol: v2, tls: {serverName: backend.test, ca: %s},
-                         healthCheck: %s}}
-          """.formatted(backend.port(), ca.certFile(), CHECK));
-      DecodeResult.Decoded header = backend.await(d -> d.header().command() == ProxyHeader.Command.LOCAL);
-      assertEquals(2, header.version());
-      Await.until("three checks have reached the backend", WITHIN, () -> backend.results().size() >= 3);
-      assertTrue(gaugeIs("behind-lb", "127.0.0.1:" + backend.port(), 1.0), "more checks than the unhealthy "
-          + "threshold ran, and the endpoint is still up");
-      assertTrue(backend.results().stream().allMatch(r -> r instanceof DecodeResult.Decoded),
-          "every check began with a header: " + backend.results());
-    }
+    ProxyHeaderBackend backend = fx.closing(ProxyHeaderBackend.tls(
+        TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null)));
+    proxy = fx.start("""
+        listeners:
+          - name: behind-lb
+            listen: 127.0.0.1:0
+            upstream: {endpoints: [127.0.0.1:%d], proxyProtocol: v2, tls: {serverName: backend.test, ca: %s},
+                       healthCheck: %s}}
+        """.formatted(backend.port(), ca.certFile(), CHECK));
+    DecodeResult.Decoded header = backend.await(d -> d.header().command() == ProxyHeader.Command.LOCAL);
+    assertEquals(2, header.version());
+    Await.until("three checks have reached the backend", WITHIN, () -> backend.results().size() >= 3);
+    assertTrue(gaugeIs("behind-lb", "127.0.0.1:" + backend.port(), 1.0), "more checks than the unhealthy "
+        + "threshold ran, and the endpoint is still up");
+    assertTrue(backend.results().stream().allMatch(r -> r instanceof DecodeResult.Decoded),
+        "every check began with a header: " + backend.results());
   }
 
   @Test
   void readyzIs503WhileARequiredUpstreamHasNoHealthyEndpoint() throws Exception {
     int port = Ports.unused();
     int otherDead = Ports.unused();
-    proxy = ProxyHarness.start(dir, """
+    proxy = fx.start("""
         listeners:
           - name: required
             listen: 127.0.0.1:0
@@ -187,7 +169,7 @@ class UpstreamHealthIT {
     HttpResponse<String> r = readyz();
     assertEquals("no healthy upstream endpoint for listener required\n", r.body());
 
-    a = TestServer.plainOn(InetAddress.getLoopbackAddress(), port, TestServer::echo);
+    fx.closing(TestServer.plainOn(InetAddress.getLoopbackAddress(), port, TestServer::echo));
     Await.until("/readyz answers 200 once the endpoint is healthy", WITHIN, () -> readyz().statusCode() == 200);
     assertEquals(0.0, up("optional", "127.0.0.1:" + otherDead), "an upstream not required for readiness may be down");
   }
