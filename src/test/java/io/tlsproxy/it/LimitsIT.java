@@ -7,6 +7,7 @@ import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -52,16 +53,16 @@ class LimitsIT {
   private static final String REJECTED = "tlsproxy_connections_rejected_total";
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private static TestPki.Issued proxyCert;
   private static SSLContext client;
   private final ExecutorService pool = Executors.newCachedThreadPool();
   private final List<Socket> sockets = new ArrayList<>();
 
   @BeforeAll
-  static void mint() {
-    TestPki pki = new TestPki(dir);
+  static void mint() throws IOException {
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("limits-ca");
     proxyCert = pki.server(ca, "limits.test", "limits.test");
     client = TestPki.clientContext(ca, null);
@@ -138,39 +139,38 @@ class LimitsIT {
   void overMaxConnectionsNewConnectionsAreRefusedAndCounted(Transport transport) throws Exception {
     int limit = 4;
     int clients = 3 * limit;
-    try (CountingBackend backend = new CountingBackend();
-         RunningProxy proxy = transport.start(plainListener(backend.server.port(),
-             "maxConnections: " + limit + "\n    overLimit: refuse"))) {
-      int port = proxy.port("capped");
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Boolean>> outcomes = new ArrayList<>();
-      for (int i = 0; i < clients; i++) {
-        outcomes.add(pool.submit(() -> {
-          go.await();
-          return probe(connect(port));
-        }));
-      }
-      go.countDown();
-      int served = 0;
-      for (Future<Boolean> f : outcomes) {
-        served += f.get(WAIT.toSeconds(), TimeUnit.SECONDS) ? 1 : 0;
-      }
-      int refused = clients - served;
-      // The served clients stay connected, so exactly the limit got through and every other one was refused.
-      assertEquals(limit, served, "clients served at once");
-      assertTrue(backend.most.get() <= limit, "backend saw " + backend.most.get() + " connections at once");
-      Await.until("rejected counter = " + refused, WAIT, () -> rejected(proxy, "max_connections") == refused);
-      assertEquals(0, rejected(proxy, "max_handshake_rate"));
-
-      closeClients();
-      Await.until("a new connection gets through once the others closed", WAIT, () -> {
-        try (Socket s = Clients.plain(port)) {
-          return probe(s);
-        } catch (IOException e) {
-          return false;
-        }
-      });
+    CountingBackend backend = fx.closing(new CountingBackend());
+    RunningProxy proxy = transport.start(plainListener(backend.server.port(),
+        "maxConnections: " + limit + "\n    overLimit: refuse"));
+    int port = proxy.port("capped");
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Boolean>> outcomes = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      outcomes.add(pool.submit(() -> {
+        go.await();
+        return probe(connect(port));
+      }));
     }
+    go.countDown();
+    int served = 0;
+    for (Future<Boolean> f : outcomes) {
+      served += f.get(WAIT.toSeconds(), TimeUnit.SECONDS) ? 1 : 0;
+    }
+    int refused = clients - served;
+    // The served clients stay connected, so exactly the limit got through and every other one was refused.
+    assertEquals(limit, served, "clients served at once");
+    assertTrue(backend.most.get() <= limit, "backend saw " + backend.most.get() + " connections at once");
+    Await.until("rejected counter = " + refused, WAIT, () -> rejected(proxy, "max_connections") == refused);
+    assertEquals(0, rejected(proxy, "max_handshake_rate"));
+
+    closeClients();
+    Await.until("a new connection gets through once the others closed", WAIT, () -> {
+      try (Socket s = Clients.plain(port)) {
+        return probe(s);
+      } catch (IOException e) {
+        return false;
+      }
+    });
   }
 
   @ParameterizedTest
@@ -179,53 +179,50 @@ class LimitsIT {
   void overMaxConnectionsNewConnectionsWaitUntilOthersClose(Transport transport) throws Exception {
     int limit = 4;
     int clients = 3 * limit;
-    try (CountingBackend backend = new CountingBackend();
-         RunningProxy proxy = transport.start(plainListener(backend.server.port(),
-             "maxConnections: " + limit))) {
-      int port = proxy.port("capped");
-      AtomicInteger served = new AtomicInteger();
-      BlockingQueue<CountDownLatch> servedAndHolding = new LinkedBlockingQueue<>();
-      List<Future<Boolean>> outcomes = new ArrayList<>();
-      for (int i = 0; i < clients; i++) {
-        outcomes.add(pool.submit(() -> {
-          try (Socket s = connect(port)) {
-            boolean echoed = probe(s); // waits while the listener is full
-            served.incrementAndGet();
-            CountDownLatch close = new CountDownLatch(1);
-            servedAndHolding.add(close);
-            close.await();
-            return echoed;
-          }
-        }));
-      }
-      Await.until(limit + " clients served", WAIT, () -> served.get() >= limit);
-      // The rest wait: give them a moment in which they would get through if the limit did not hold.
-      Thread.sleep(300);
-      assertEquals(limit, served.get(), "clients served while the listener is full");
-      assertEquals(limit, backend.now.get(), "connections relayed to the backend while the listener is full");
-
-      // Closing served clients one at a time lets the waiting ones through, never more than the limit at once.
-      for (int i = 0; i < clients; i++) {
-        CountDownLatch close = servedAndHolding.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertTrue(close != null, "a waiting client got through after " + i + " closed");
-        close.countDown();
-      }
-      for (Future<Boolean> f : outcomes) {
-        assertTrue(f.get(WAIT.toSeconds(), TimeUnit.SECONDS), "every waiting client was served in the end");
-      }
-      assertEquals(clients, served.get());
-      assertTrue(backend.most.get() <= limit, "backend saw " + backend.most.get() + " connections at once");
-      assertEquals(0, rejected(proxy, "max_connections"), "nothing is refused in wait mode");
+    CountingBackend backend = fx.closing(new CountingBackend());
+    RunningProxy proxy = transport.start(plainListener(backend.server.port(), "maxConnections: " + limit));
+    int port = proxy.port("capped");
+    AtomicInteger served = new AtomicInteger();
+    BlockingQueue<CountDownLatch> servedAndHolding = new LinkedBlockingQueue<>();
+    List<Future<Boolean>> outcomes = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      outcomes.add(pool.submit(() -> {
+        try (Socket s = connect(port)) {
+          boolean echoed = probe(s); // waits while the listener is full
+          served.incrementAndGet();
+          CountDownLatch close = new CountDownLatch(1);
+          servedAndHolding.add(close);
+          close.await();
+          return echoed;
+        }
+      }));
     }
+    Await.until(limit + " clients served", WAIT, () -> served.get() >= limit);
+    // The rest wait: give them a moment in which they would get through if the limit did not hold.
+    Thread.sleep(300);
+    assertEquals(limit, served.get(), "clients served while the listener is full");
+    assertEquals(limit, backend.now.get(), "connections relayed to the backend while the listener is full");
+
+    // Closing served clients one at a time lets the waiting ones through, never more than the limit at once.
+    for (int i = 0; i < clients; i++) {
+      CountDownLatch close = servedAndHolding.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertTrue(close != null, "a waiting client got through after " + i + " closed");
+      close.countDown();
+    }
+    for (Future<Boolean> f : outcomes) {
+      assertTrue(f.get(WAIT.toSeconds(), TimeUnit.SECONDS), "every waiting client was served in the end");
+    }
+    assertEquals(clients, served.get());
+    assertTrue(backend.most.get() <= limit, "backend saw " + backend.most.get() + " connections at once");
+    assertEquals(0, rejected(proxy, "max_connections"), "nothing is refused in wait mode");
   }
 
   @Test
   void aLimitAboveTheOpenFileLimitIsWarnedAbout() throws Exception {
-    try (LogCapture log = new LogCapture();
-         ProxyHarness proxy = ProxyHarness.start(dir, plainListener(Ports.unused(), "maxConnections: 2000000000"))) {
-      log.await(l -> l.startsWith("WARNING listener=capped maxConnections=2000000000 needs about 4000000000 open "
-          + "files"), WAIT);
-    }
+    LogCapture log = fx.logs();
+    fx.start(plainListener(Ports.unused(), "maxConnections: 2000000000"));
+    log.await(l -> l.startsWith("WARNING listener=capped maxConnections=2000000000 needs about 4000000000 open "
+        + "files"), WAIT);
   }
 
   private static String tlsListener(String name, int backendPort, String tlsExtra, String limits) {
@@ -247,10 +244,10 @@ class LimitsIT {
   void handshakeFloodOverTheRateDoesNotStallAnEstablishedTransfer() throws Exception {
     int rate = 20;
     long size = 32L << 20;
-    try (TestServer echo = TestServer.echo();
-         ProxyProcess proxy = ProxyProcess.start(dir, "listeners:\n" + tlsListener("edge", echo.port(), "",
-             "maxHandshakesPerSecond: " + rate + "\n    overLimit: refuse"), 1);
-         SSLSocket established = tls(proxy.port("edge"))) {
+    TestServer echo = fx.echoBackend();
+    ProxyProcess proxy = fx.startProcess("listeners:\n" + tlsListener("edge", echo.port(), "",
+        "maxHandshakesPerSecond: " + rate + "\n    overLimit: refuse"), 1);
+    try (SSLSocket established = tls(proxy.port("edge"))) {
       int port = proxy.port("edge");
       Timed alone = echoTransfer(established, size);
       Flood flood = new Flood(port, 15 * rate, Clients.recordClientHello(client, "limits.test"));
@@ -284,28 +281,27 @@ class LimitsIT {
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void handshakesOverTheRateWaitForTheirTurnUpToTheHandshakeTimeout() throws Exception {
-    try (TestServer echo = TestServer.echo();
-         ProxyHarness proxy = ProxyHarness.start(dir, "listeners:\n"
-             + tlsListener("queued", echo.port(), "", "maxHandshakesPerSecond: 5")
-             + tlsListener("short", echo.port(), ", handshakeTimeout: 2s", "maxHandshakesPerSecond: 2"))) {
-      // 15 at once at 5 per second: 5 at once (the burst), then one every 200 ms: the last after about 2 s.
-      long start = System.nanoTime();
-      List<Boolean> queued = handshakeAll(proxy.port("queued"), 15);
-      long tookMillis = (System.nanoTime() - start) / 1_000_000;
-      assertEquals(15, queued.stream().filter(ok -> ok).count(), "every waiting handshake completed");
-      assertTrue(tookMillis >= 1800, "15 handshakes at 5/s took only " + tookMillis + " ms");
-      assertEquals(0, rejectedOn(proxy, "queued"));
+    TestServer echo = fx.echoBackend();
+    ProxyHarness proxy = fx.start("listeners:\n"
+        + tlsListener("queued", echo.port(), "", "maxHandshakesPerSecond: 5")
+        + tlsListener("short", echo.port(), ", handshakeTimeout: 2s", "maxHandshakesPerSecond: 2"));
+    // 15 at once at 5 per second: 5 at once (the burst), then one every 200 ms: the last after about 2 s.
+    long start = System.nanoTime();
+    List<Boolean> queued = handshakeAll(proxy.port("queued"), 15);
+    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(15, queued.stream().filter(ok -> ok).count(), "every waiting handshake completed");
+    assertTrue(tookMillis >= 1800, "15 handshakes at 5/s took only " + tookMillis + " ms");
+    assertEquals(0, rejectedOn(proxy, "queued"));
 
-      // 16 at once at 2 per second with a 2 s handshake timeout: 2 at once, about 4 more within 2 s (more if the
-      // clients arrive spread out), and the rest, whose turn would be further away than the timeout, closed at once.
-      List<Boolean> shortWait = handshakeAll(proxy.port("short"), 16);
-      long ok = shortWait.stream().filter(b -> b).count();
-      long refused = shortWait.size() - ok;
-      assertTrue(ok >= 2, ok + " handshakes completed");
-      assertTrue(refused >= 6, refused + " refused");
-      Await.until("rejected counter = refusals the clients saw (" + refused + ")", WAIT,
-          () -> rejectedOn(proxy, "short") == refused);
-    }
+    // 16 at once at 2 per second with a 2 s handshake timeout: 2 at once, about 4 more within 2 s (more if the
+    // clients arrive spread out), and the rest, whose turn would be further away than the timeout, closed at once.
+    List<Boolean> shortWait = handshakeAll(proxy.port("short"), 16);
+    long ok = shortWait.stream().filter(b -> b).count();
+    long refused = shortWait.size() - ok;
+    assertTrue(ok >= 2, ok + " handshakes completed");
+    assertTrue(refused >= 6, refused + " refused");
+    Await.until("rejected counter = refusals the clients saw (" + refused + ")", WAIT,
+        () -> rejectedOn(proxy, "short") == refused);
   }
 
   /** Starts {@code n} TLS handshakes at once; each element says whether that one completed and relayed a byte. */
@@ -467,49 +463,48 @@ class LimitsIT {
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void outOfFileDescriptorsTheListenerPausesInsteadOfSpinningAndRecovers() throws Exception {
-    try (TestServer echo = TestServer.echo();
-         ProxyProcess proxy = ProxyProcess.start(dir, plainListener(echo.port(), "").replace("capped", "fd"), 1)) {
-      int port = proxy.port("fd");
-      // Warm up, so that every class of the connection and scrape paths is loaded and its files are open.
-      for (int i = 0; i < 3; i++) {
-        try (Socket s = Clients.plain(port)) {
-          assertTrue(probe(s));
-        }
+    TestServer echo = fx.echoBackend();
+    ProxyProcess proxy = fx.startProcess(plainListener(echo.port(), "").replace("capped", "fd"), 1);
+    int port = proxy.port("fd");
+    // Warm up, so that every class of the connection and scrape paths is loaded and its files are open.
+    for (int i = 0; i < 3; i++) {
+      try (Socket s = Clients.plain(port)) {
+        assertTrue(probe(s));
       }
-      scrape(proxy);
-      long limit = openFiles(proxy.pid()) + 8;
-      run("prlimit", "--pid", Long.toString(proxy.pid()), "--nofile=" + limit + ":" + limit);
-
-      // Each relayed connection takes two descriptors, the client's and the upstream one: 30 need far more.
-      for (int i = 0; i < 30; i++) {
-        connect(port).getOutputStream().write('x');
-      }
-      System.out.println(proxy.awaitLine(WAIT, "listener=fd accept failed"));
-      long ticksBefore = cpuTicks(proxy.pid());
-      long start = System.nanoTime();
-      Thread.sleep(2000); // the window over which CPU use is measured
-      double seconds = (System.nanoTime() - start) / 1e9;
-      double busy = (cpuTicks(proxy.pid()) - ticksBefore) / 100.0 / seconds;
-      System.out.printf("out of file descriptors: proxy used %.0f%% of a CPU while accepts failed%n", busy * 100);
-      // Measured here: about 10% with the pause, 30-40% (a whole core when the machine is idle) without it.
-      assertTrue(busy < 0.2, "proxy busy " + busy + " of a CPU while out of descriptors: spinning");
-      assertTrue(proxy.isAlive(), "proxy process alive");
-
-      closeClients();
-      Await.until("a new connection is relayed once the clients closed", WAIT, () -> {
-        try (Socket s = Clients.plain(port)) {
-          s.setSoTimeout(2000);
-          return probe(s);
-        } catch (IOException e) {
-          return false;
-        }
-      });
-      double failedAccepts = scrape(proxy).sum(REJECTED, "listener", "fd", "reason", "accept_error");
-      System.out.printf("out of file descriptors: %.0f failed accepts counted%n", failedAccepts);
-      assertTrue(failedAccepts > 0, "accept errors counted");
-      assertEquals(1, proxy.lines().stream().filter(l -> l.contains("listener=fd accept failed")).count(),
-          "accept errors logged once: " + proxy.lines());
     }
+    scrape(proxy);
+    long limit = openFiles(proxy.pid()) + 8;
+    run("prlimit", "--pid", Long.toString(proxy.pid()), "--nofile=" + limit + ":" + limit);
+
+    // Each relayed connection takes two descriptors, the client's and the upstream one: 30 need far more.
+    for (int i = 0; i < 30; i++) {
+      connect(port).getOutputStream().write('x');
+    }
+    System.out.println(proxy.awaitLine(WAIT, "listener=fd accept failed"));
+    long ticksBefore = cpuTicks(proxy.pid());
+    long start = System.nanoTime();
+    Thread.sleep(2000); // the window over which CPU use is measured
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double busy = (cpuTicks(proxy.pid()) - ticksBefore) / 100.0 / seconds;
+    System.out.printf("out of file descriptors: proxy used %.0f%% of a CPU while accepts failed%n", busy * 100);
+    // Measured here: about 10% with the pause, 30-40% (a whole core when the machine is idle) without it.
+    assertTrue(busy < 0.2, "proxy busy " + busy + " of a CPU while out of descriptors: spinning");
+    assertTrue(proxy.isAlive(), "proxy process alive");
+
+    closeClients();
+    Await.until("a new connection is relayed once the clients closed", WAIT, () -> {
+      try (Socket s = Clients.plain(port)) {
+        s.setSoTimeout(2000);
+        return probe(s);
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    double failedAccepts = scrape(proxy).sum(REJECTED, "listener", "fd", "reason", "accept_error");
+    System.out.printf("out of file descriptors: %.0f failed accepts counted%n", failedAccepts);
+    assertTrue(failedAccepts > 0, "accept errors counted");
+    assertEquals(1, proxy.lines().stream().filter(l -> l.contains("listener=fd accept failed")).count(),
+        "accept errors logged once: " + proxy.lines());
   }
 
   private static long openFiles(long pid) throws IOException {
@@ -538,7 +533,7 @@ class LimitsIT {
   }
 
   /** A proxy started one of two ways, so that the limiter is tested on both of Netty's accept paths. */
-  interface RunningProxy extends AutoCloseable {
+  interface RunningProxy {
     int port(String listener);
 
     Scrape scrape();
@@ -549,7 +544,7 @@ class LimitsIT {
     NIO {
       @Override
       RunningProxy start(String yaml) throws Exception {
-        ProxyHarness p = ProxyHarness.start(dir, yaml);
+        ProxyHarness p = fx.start(yaml);
         return new RunningProxy() {
           public int port(String listener) {
             return p.port(listener);
@@ -558,10 +553,6 @@ class LimitsIT {
           public Scrape scrape() {
             return new Scrape(p.metrics().scrape(null));
           }
-
-          public void close() throws Exception {
-            p.close();
-          }
         };
       }
     },
@@ -569,7 +560,7 @@ class LimitsIT {
     EPOLL {
       @Override
       RunningProxy start(String yaml) throws Exception {
-        ProxyProcess p = ProxyProcess.start(dir, yaml, 1);
+        ProxyProcess p = fx.startProcess(yaml, 1);
         p.awaitLine(WAIT, "started (transport: native)");
         return new RunningProxy() {
           public int port(String listener) {
@@ -578,10 +569,6 @@ class LimitsIT {
 
           public Scrape scrape() {
             return LimitsIT.scrape(p);
-          }
-
-          public void close() throws Exception {
-            p.close();
           }
         };
       }

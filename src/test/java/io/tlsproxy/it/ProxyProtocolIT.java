@@ -12,6 +12,7 @@ import io.tlsproxy.proxyproto.SslTlv;
 import io.tlsproxy.proxyproto.Tlv;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.Scrape;
@@ -21,18 +22,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -47,8 +45,8 @@ class ProxyProtocolIT {
   private static final byte[] HELLO = "hello through the proxy".getBytes(StandardCharsets.UTF_8);
   private static final String ERRORS = "tlsproxy_proxy_protocol_errors_total";
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private TestPki.Issued clientCa;
   private TestPki pki;
@@ -59,17 +57,17 @@ class ProxyProtocolIT {
 
   @BeforeAll
   void start() throws Exception {
-    pki = new TestPki(dir);
+    pki = fx.pki();
     ca = pki.ca("ca");
     clientCa = pki.ca("client-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     TestPki.Issued backendCert = pki.server(ca, "backend.test", "backend.test");
-    plainBackend = ProxyHeaderBackend.plain();
-    tlsBackend = ProxyHeaderBackend.tls(TestPki.serverContext(backendCert, null));
-    logs = new LogCapture();
-    String tls = "{certificates: [{cert: %s, key: %s}], clientAuth: optional, clientCa: %s, alpn: [h2, http/1.1]"
-        .formatted(proxyCert.certFile(), proxyCert.keyFile(), clientCa.certFile());
-    proxy = ProxyHarness.start(dir, """
+    plainBackend = fx.closing(ProxyHeaderBackend.plain());
+    tlsBackend = fx.closing(ProxyHeaderBackend.tls(TestPki.serverContext(backendCert, null)));
+    logs = fx.logs();
+    String tls = "{" + ProxyFixture.certificates(proxyCert) + ", clientAuth: optional, clientCa: "
+        + clientCa.certFile() + ", alpn: [h2, http/1.1]";
+    proxy = fx.start("""
         listeners:
           - name: plain-v1
             listen: 127.0.0.1:0
@@ -111,14 +109,6 @@ class ProxyProtocolIT {
             proxyProtocol: off
             upstream: {endpoints: [127.0.0.1:%2$d], proxyProtocol: off}
         """.formatted(tls, plainBackend.port(), tlsBackend.port(), ca.certFile()));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    plainBackend.close();
-    tlsBackend.close();
-    logs.close();
   }
 
   // ---- sending ----------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,11 +24,10 @@ import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -42,8 +41,8 @@ class SniRoutingIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private final List<TestServer> backends = new ArrayList<>();
   private ProxyHarness proxy;
@@ -51,7 +50,7 @@ class SniRoutingIT {
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("routing-ca");
     TestPki.Issued listenerCert = pki.server(ca, "listener", "proxy.routes.test");
     TestPki.Issued apiOwn = pki.server(ca, "api-own", "api.routes.test");
@@ -65,10 +64,9 @@ class SniRoutingIT {
     int tlsApps = tlsBackend(pki.server(ca, "apps-backend", "*.apps.routes.test"), "apps");
     int tlsDb = tlsBackend(pki.server(ca, "db-backend", "db.routes.test"), "db");
     int tlsFallback = tlsBackend(pki.server(ca, "fallback-backend", "fallback.routes.test"), "fallback");
-    logs = new LogCapture();
-    String tls = "tls: {certificates: [{cert: %s, key: %s}]}".formatted(listenerCert.certFile(),
-        listenerCert.keyFile());
-    proxy = ProxyHarness.start(dir, """
+    logs = fx.logs();
+    String tls = "tls: {" + ProxyFixture.certificates(listenerCert) + "}";
+    proxy = fx.start("""
         listeners:
           - name: terminate
             listen: 127.0.0.1:0
@@ -116,15 +114,6 @@ class SniRoutingIT {
                 upstream: {endpoints: [127.0.0.1:%10$d]}
         """.formatted(tls, apiOwn.certFile(), apiOwn.keyFile(), api, apps, db, fallback, first, second, tlsApi,
         tlsApps, tlsDb, tlsFallback));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    for (TestServer b : backends) {
-      b.close();
-    }
-    logs.close();
   }
 
   /** An empty name means the client sends no SNI. */
@@ -270,37 +259,36 @@ class SniRoutingIT {
 
   @Test
   void routeMaterialIsListedAndReloaded() throws Exception {
-    TestPki pki = new TestPki(java.nio.file.Files.createDirectories(dir.resolve("reload")));
+    TestPki pki = fx.pki();
     TestPki.Issued v1 = pki.server(ca, "route-v1", "api.routes.test");
     TestPki.Issued v2 = pki.server(ca, "route-v2", "api.routes.test");
     TestPki.Issued listenerCert = pki.server(ca, "reload-listener", "proxy.routes.test");
     int backend = tlsBackend(pki.server(ca, "reload-backend", "backend.routes.test"), "api");
-    try (ProxyHarness p = ProxyHarness.start(dir, """
+    ProxyHarness p = fx.start("""
         listeners:
           - name: reload
             listen: 127.0.0.1:0
-            tls: {certificates: [{cert: %s, key: %s}]}
+            tls: {%s}
             routes:
               - name: api
                 serverNames: [api.routes.test]
-                certificates: [{cert: %s, key: %s}]
+                %s
                 upstream: {endpoints: [127.0.0.1:%d], tls: {serverName: backend.routes.test, ca: %s}}
         reload: {checkInterval: 0}
-        """.formatted(listenerCert.certFile(), listenerCert.keyFile(), v1.certFile(), v1.keyFile(), backend,
-        ca.certFile()))) {
-      try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
-        assertEquals("CN=route-v1", subject(s));
-        assertEquals("api", whoAnswers(s), "the route's upstream TLS is verified with its own CA");
-      }
-      String certs = Scrape.get(p.adminPort(), "/certs", null).body();
-      assertTrue(certs.contains("CN=route-v1"), certs);
-      assertTrue(certs.contains("\"route\" : \"api\""), certs);
-      java.nio.file.Files.copy(v2.certFile(), v1.certFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      java.nio.file.Files.copy(v2.keyFile(), v1.keyFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      assertEquals(1, p.reloadCertificates());
-      try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
-        assertEquals("CN=route-v2", subject(s));
-      }
+        """.formatted(ProxyFixture.certificates(listenerCert), ProxyFixture.certificates(v1), backend,
+        ca.certFile()));
+    try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
+      assertEquals("CN=route-v1", subject(s));
+      assertEquals("api", whoAnswers(s), "the route's upstream TLS is verified with its own CA");
+    }
+    String certs = Scrape.get(p.adminPort(), "/certs", null).body();
+    assertTrue(certs.contains("CN=route-v1"), certs);
+    assertTrue(certs.contains("\"route\" : \"api\""), certs);
+    java.nio.file.Files.copy(v2.certFile(), v1.certFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    java.nio.file.Files.copy(v2.keyFile(), v1.keyFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertEquals(1, p.reloadCertificates());
+    try (SSLSocket s = Clients.tls(freshClient(), p.port("reload"), "api.routes.test")) {
+      assertEquals("CN=route-v2", subject(s));
     }
   }
 
@@ -332,14 +320,13 @@ class SniRoutingIT {
 
   /** A plain backend that names itself on connect, then waits for the client to finish. */
   private int plainBackend(String name) throws IOException {
-    TestServer s = TestServer.plain((socket, server) -> introduce(socket, name));
+    TestServer s = fx.backend((socket, server) -> introduce(socket, name));
     backends.add(s);
     return s.port();
   }
 
   private int tlsBackend(TestPki.Issued certificate, String name) throws IOException {
-    TestServer s = TestServer.tls(TestPki.serverContext(certificate, null), false,
-        (socket, server) -> introduce(socket, name));
+    TestServer s = fx.tlsBackend(certificate, null, (socket, server) -> introduce(socket, name));
     backends.add(s);
     return s.port();
   }
