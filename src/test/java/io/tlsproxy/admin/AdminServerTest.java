@@ -46,15 +46,20 @@ class AdminServerTest {
         """.formatted(Ports.unused()));
   }
 
+  /** Sends {@code method path} and checks the answer's status and body; returns it for further checks. */
+  private static HttpResponse<String> assertAnswer(ProxyHarness proxy, String method, String path, int status,
+                                                   String body) throws Exception {
+    HttpResponse<String> r = Scrape.send(proxy.adminPort(), method, path);
+    assertEquals(status, r.statusCode(), () -> method + " " + path + ": " + r.body());
+    assertEquals(body, r.body(), method + " " + path);
+    return r;
+  }
+
   @Test
   void healthAndReadinessAnswerOkOnceStarted() throws Exception {
     ProxyHarness proxy = plainProxy();
-    HttpResponse<String> health = Scrape.get(proxy.adminPort(), "/healthz", null);
-    assertEquals(200, health.statusCode());
-    assertEquals("ok\n", health.body());
-    HttpResponse<String> ready = Scrape.get(proxy.adminPort(), "/readyz", null);
-    assertEquals(200, ready.statusCode());
-    assertEquals("ready\n", ready.body());
+    assertAnswer(proxy, "GET", "/healthz", 200, "ok\n");
+    HttpResponse<String> ready = assertAnswer(proxy, "GET", "/readyz", 200, "ready\n");
     assertEquals("no-store", ready.headers().firstValue("Cache-Control").orElse(""), "probes must not be cached");
   }
 
@@ -65,48 +70,36 @@ class AdminServerTest {
       "PATCH,  /healthz",
       "POST,   /certs"})
   void methodsOtherThanGetAndHeadAre405(String method, String path) throws Exception {
-    ProxyHarness proxy = plainProxy();
-    HttpResponse<String> r = Scrape.send(proxy.adminPort(), method, path);
-    assertEquals(405, r.statusCode(), r.body());
-    assertEquals("only GET\n", r.body());
+    assertAnswer(plainProxy(), method, path, 405, "only GET\n");
   }
 
   @Test
   void headIsAnsweredLikeGetWithoutABody() throws Exception {
-    ProxyHarness proxy = plainProxy();
-    HttpResponse<String> r = Scrape.send(proxy.adminPort(), "HEAD", "/readyz");
-    assertEquals(200, r.statusCode());
-    assertEquals("", r.body());
+    assertAnswer(plainProxy(), "HEAD", "/readyz", 200, "");
   }
 
   @Test
   void quitquitquitTakesOnlyAPostAndAsksItsOwnerOnce() throws Exception {
     ProxyHarness proxy = plainProxy();
-    HttpResponse<String> get = Scrape.get(proxy.adminPort(), "/quitquitquit", null);
-    assertEquals(405, get.statusCode());
-    assertEquals("only POST\n", get.body());
+    assertAnswer(proxy, "GET", "/quitquitquit", 405, "only POST\n");
     assertEquals(0, proxy.quitRequests(), "a GET must not stop the proxy");
 
-    HttpResponse<String> post = Scrape.post(proxy.adminPort(), "/quitquitquit");
-    assertEquals(200, post.statusCode());
-    assertEquals("draining, then exiting\n", post.body());
+    assertAnswer(proxy, "POST", "/quitquitquit", 200, "draining, then exiting\n");
     // The owner is asked once the answer has gone out, so the count may still be 0 for a moment.
     Await.until("the owner to be asked to quit", Duration.ofSeconds(5), () -> proxy.quitRequests() == 1);
-    assertEquals(200, Scrape.get(proxy.adminPort(), "/readyz", null).statusCode(),
-        "the endpoint stops nothing itself: its owner drains");
+    // The endpoint stops nothing itself: its owner drains.
+    assertAnswer(proxy, "GET", "/readyz", 200, "ready\n");
     assertEquals(1, proxy.quitRequests());
   }
 
   @Test
   void readinessIs503FromTheMomentADrainStarts() throws Exception {
     ProxyHarness proxy = plainProxy();
-    assertEquals(200, Scrape.get(proxy.adminPort(), "/readyz", null).statusCode());
+    assertAnswer(proxy, "GET", "/readyz", 200, "ready\n");
     var drained = proxy.server().drain(Duration.ofSeconds(5));
-    HttpResponse<String> during = Scrape.get(proxy.adminPort(), "/readyz", null);
-    assertEquals(503, during.statusCode());
-    assertEquals("draining\n", during.body());
+    assertAnswer(proxy, "GET", "/readyz", 503, "draining\n");
     drained.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertEquals(503, Scrape.get(proxy.adminPort(), "/readyz", null).statusCode(), "and after it");
+    assertAnswer(proxy, "GET", "/readyz", 503, "draining\n");
     assertEquals(200, Scrape.get(proxy.adminPort(), "/metrics", null).statusCode(),
         "metrics are still served while draining");
   }
