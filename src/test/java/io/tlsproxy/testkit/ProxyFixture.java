@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
@@ -168,22 +169,24 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
         logsScope = null;
       }
     }
-    Exception first = null;
+    List<Exception> failures = new ArrayList<>();
     for (AutoCloseable resource : scope.open) {
       try {
         resource.close();
       } catch (Exception e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
+        failures.add(e);
       }
     }
     if (scope.dir != null) {
-      deleteTree(scope.dir);
+      try {
+        deleteTree(scope.dir);
+      } catch (IOException e) {
+        failures.add(e);
+      }
     }
-    if (first != null) {
+    if (!failures.isEmpty()) {
+      Exception first = failures.get(0);
+      failures.subList(1, failures.size()).forEach(first::addSuppressed);
       throw first;
     }
   }
