@@ -9,31 +9,20 @@ import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
 import io.tlsproxy.config.UpstreamConfig.Balance;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The shipped configuration files are valid and mean what their comments say. */
+@ExtendWith(VertxExtension.class)
 class ExampleConfigTest {
 
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
-
   @Test
-  void exampleWithEveryKeyLoadsWithTheDocumentedValues() {
+  void exampleWithEveryKeyLoadsWithTheDocumentedValues(Vertx vertx) {
     ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
     assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
     assertFalse(c.admin().enableQuit(), "POST /quitquitquit is off unless enabled");
@@ -94,7 +83,7 @@ class ExampleConfigTest {
   }
 
   @Test
-  void demoConfigLoads() {
+  void demoConfigLoads(Vertx vertx) {
     ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/tlsproxy.yaml"), Map.of());
     assertEquals(List.of("web", "tunnel"), c.listeners().stream().map(ListenerConfig::name).toList());
     assertEquals("localhost", c.listeners().get(1).upstream().tls().serverName());

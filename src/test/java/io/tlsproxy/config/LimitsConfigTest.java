@@ -6,59 +6,49 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.LimitsConfig.OverLimit;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The listener-level limit keys: their values, their defaults, and one clear line per mistake. */
+@ExtendWith(VertxExtension.class)
 class LimitsConfigTest {
 
   private static final String TLS = "tls: {certificates: [{cert: c.pem, key: k.pem}]}, ";
 
   @TempDir
   static Path dir;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
 
   /** Loads a one-listener YAML file whose listener has {@code listenerKeys} (flow style, each ending in ", "). */
-  private static ListenerConfig read(String listenerKeys) throws IOException {
+  private static ListenerConfig read(Vertx vertx, String listenerKeys) throws IOException {
     Path file = Files.createTempFile(dir, "limits", ".yaml");
     Files.writeString(file, "listeners: [{name: a, listen: '127.0.0.1:0', " + listenerKeys
         + "upstream: {endpoints: ['127.0.0.1:1']}}]\n");
     return ConfigLoader.load(vertx, file, Map.of("MAX", "250")).listeners().get(0);
   }
 
-  private static List<String> problems(String listenerKeys) {
-    return assertThrows(ConfigException.class, () -> read(listenerKeys)).problems();
+  private static List<String> problems(Vertx vertx, String listenerKeys) {
+    return assertThrows(ConfigException.class, () -> read(vertx, listenerKeys)).problems();
   }
 
   @Test
-  void limitsAreReadWithTheirMode() throws IOException {
+  void limitsAreReadWithTheirMode(Vertx vertx) throws IOException {
     assertEquals(new LimitsConfig(10000, 2000, OverLimit.REFUSE),
-        read(TLS + "maxConnections: 10000, maxHandshakesPerSecond: 2000, overLimit: refuse, ").limits());
-    assertEquals(new LimitsConfig(250, 0, OverLimit.WAIT), read("maxConnections: '${MAX}', ").limits());
+        read(vertx, TLS + "maxConnections: 10000, maxHandshakesPerSecond: 2000, overLimit: refuse, ").limits());
+    assertEquals(new LimitsConfig(250, 0, OverLimit.WAIT), read(vertx, "maxConnections: '${MAX}', ").limits());
   }
 
   @Test
-  void withoutTheKeysThereIsNoLimit() throws IOException {
-    assertEquals(LimitsConfig.NONE, read("").limits());
+  void withoutTheKeysThereIsNoLimit(Vertx vertx) throws IOException {
+    assertEquals(LimitsConfig.NONE, read(vertx, "").limits());
     assertEquals(0, LimitsConfig.NONE.maxConnections());
     assertEquals(0, LimitsConfig.NONE.maxHandshakesPerSecond());
     assertEquals(OverLimit.WAIT, LimitsConfig.NONE.overLimit());
@@ -77,8 +67,8 @@ class LimitsConfigTest {
       "maxConnections: 5, overLimit: drop, | listeners[0].overLimit: unknown value 'drop'; use one of wait, refuse",
       "overLimit: refuse, | listeners[0].overLimit: has no effect without maxConnections or maxHandshakesPerSecond",
   })
-  void mistakesAreOneLineNamingTheKey(String keys, String expected) {
-    List<String> problems = problems(keys);
+  void mistakesAreOneLineNamingTheKey(String keys, String expected, Vertx vertx) {
+    List<String> problems = problems(vertx, keys);
     assertEquals(1, problems.size(), problems.toString());
     assertTrue(problems.get(0).startsWith(expected), problems.get(0));
   }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs tlsproxy inside the test JVM from a YAML text, the way Main does (same loader, same start-up), on
@@ -22,11 +23,13 @@ public final class ProxyHarness implements AutoCloseable {
   private final Vertx vertx;
   private final Startup.Running running;
   private final PrometheusMetrics metrics;
+  private final AtomicInteger quitRequests;
 
-  private ProxyHarness(Vertx vertx, Startup.Running running, PrometheusMetrics metrics) {
+  private ProxyHarness(Vertx vertx, Startup.Running running, PrometheusMetrics metrics, AtomicInteger quitRequests) {
     this.vertx = vertx;
     this.running = running;
     this.metrics = metrics;
+    this.quitRequests = quitRequests;
   }
 
   /** Starts {@code yaml}; without an {@code admin:} key the admin endpoint gets an ephemeral port too. */
@@ -38,9 +41,10 @@ public final class ProxyHarness implements AutoCloseable {
       ProxyConfig config = ConfigLoader.load(vertx, file, Map.of());
       Startup.Plan plan = Startup.prepare(config, Clock.systemUTC());
       PrometheusMetrics metrics = new PrometheusMetrics("test");
-      Startup.Running running = Startup.start(vertx, plan, metrics, () -> { }).toCompletionStage()
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      return new ProxyHarness(vertx, running, metrics);
+      AtomicInteger quitRequests = new AtomicInteger();
+      Startup.Running running = Startup.start(vertx, plan, metrics, quitRequests::incrementAndGet)
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return new ProxyHarness(vertx, running, metrics, quitRequests);
     } catch (Exception | Error e) {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       throw e;
@@ -66,6 +70,11 @@ public final class ProxyHarness implements AutoCloseable {
 
   public PrometheusMetrics metrics() {
     return metrics;
+  }
+
+  /** How often the admin endpoint has asked to stop the proxy ({@code POST /quitquitquit}); here nothing stops. */
+  public int quitRequests() {
+    return quitRequests.get();
   }
 
   /** Adds {@code admin: {listen: 127.0.0.1:0}} to a config that does not say where the admin endpoint goes. */

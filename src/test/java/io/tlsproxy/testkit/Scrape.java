@@ -39,8 +39,14 @@ public final class Scrape {
 
   /** POSTs an empty body to {@code path} of the admin endpoint on 127.0.0.1:{@code port}. */
   public static HttpResponse<String> post(int port, String path) throws IOException, InterruptedException {
+    return send(port, "POST", path);
+  }
+
+  /** Sends a {@code method} request with an empty body to {@code path} of the admin endpoint. */
+  public static HttpResponse<String> send(int port, String method, String path) throws IOException,
+      InterruptedException {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
