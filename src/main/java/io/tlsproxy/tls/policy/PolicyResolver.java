@@ -224,8 +224,10 @@ public final class PolicyResolver {
       }
       boolean has13 = suites.stream().anyMatch(TLS13_SUITES::contains);
       boolean hasOlder = suites.stream().anyMatch(s -> !TLS13_SUITES.contains(s));
-      if (protocols.contains("TLSv1.3") && !has13 && !hasOlder) {
-        problems.add(path + ".cipherSuites", "no suite usable with the enabled protocols " + protocols);
+      if (protocols.equals(List.of("TLSv1.3")) && !has13) {
+        // TLS 1.2 suites cannot serve TLS 1.3: both engines would then refuse every handshake.
+        problems.add(path + ".cipherSuites", "no suite usable with the enabled protocols " + protocols
+            + "; add a TLS 1.3 suite such as TLS_AES_128_GCM_SHA256, or enable TLSv1.2");
       } else if (!protocols.contains("TLSv1.3") && !hasOlder) {
         problems.add(path + ".cipherSuites", "only TLS 1.3 suites listed but TLS 1.3 is not enabled; add "
             + "TLS 1.2 suites or enable TLSv1.3");
