@@ -1,0 +1,311 @@
+package io.tlsproxy.tls.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.handler.ssl.OpenSsl;
+import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.PolicyConfig;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What each profile resolves to on each engine, how explicit choices override it, and that every name the engine
+ * cannot use is reported under its key with the fix. The expected lists are written out here on purpose: they
+ * are Mozilla's guidelines (https://wiki.mozilla.org/Security/Server_Side_TLS), not a copy of the resolver's.
+ */
+class PolicyResolverTest {
+
+  private static final String PATH = "listeners[0].tls";
+  private static final List<String> TLS13 = List.of(
+      "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+  private static final List<String> INTERMEDIATE = List.of(
+      "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+  private static final String ECDSA_128 = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+  private static final String ECDSA_256 = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+
+  /** A policy section as the configuration reader makes it; lists left empty take the profile's. */
+  private static final class Section {
+    String profile = PolicyConfig.DEFAULT_PROFILE;
+    List<String> protocols = List.of();
+    List<String> suites = List.of();
+    List<String> groups = List.of();
+    List<String> alpn = List.of();
+    final String engine;
+
+    Section(String engine) {
+      this.engine = engine;
+    }
+
+    PolicyConfig config() {
+      return new PolicyConfig(profile, protocols, suites, groups, alpn, engine, PATH);
+    }
+  }
+
+  private record Resolved(TlsPolicy policy, List<String> problems) {
+  }
+
+  private static Resolved resolve(Section s) {
+    ConfigProblems problems = new ConfigProblems();
+    TlsPolicy policy = new PolicyResolver(TlsPolicy.OPENSSL).resolve(s.config(), problems);
+    return new Resolved(policy, problems.list());
+  }
+
+  private static TlsPolicy resolveCleanly(Section s) {
+    Resolved r = resolve(s);
+    assertEquals(List.of(), r.problems());
+    return r.policy();
+  }
+
+  private static Section profile(String engine, String profile) {
+    Section s = new Section(engine);
+    s.profile = profile;
+    return s;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void modernIsTls13OnlyWithItsThreeSuites(String engine) {
+    TlsPolicy p = resolveCleanly(profile(engine, "modern"));
+    assertEquals("modern", p.profile());
+    assertEquals(engine, p.engine());
+    assertEquals(List.of("TLSv1.3"), p.protocols());
+    assertEquals(TLS13, p.cipherSuites());
+    assertFalse(p.weakened());
+    assertEquals(List.of(), p.notes());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void intermediateIsTls12AndUpWithAeadSuitesOnlyInOrder(String engine) {
+    TlsPolicy p = resolveCleanly(new Section(engine));
+    assertEquals("intermediate", p.profile());
+    assertEquals(List.of("TLSv1.3", "TLSv1.2"), p.protocols());
+    assertEquals(INTERMEDIATE, p.cipherSuites());
+    for (String s : p.cipherSuites()) {
+      assertTrue(s.contains("_GCM_") || s.contains("_CHACHA20_POLY1305_"), s + " is AEAD");
+      assertTrue(TLS13.contains(s) || s.startsWith("TLS_ECDHE_"), s + " has forward secrecy");
+    }
+    assertFalse(p.weakened());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void legacyAddsOldProtocolsAndCbcSuitesTheEngineHasAndIsWeakened(String engine) {
+    TlsPolicy p = resolveCleanly(profile(engine, "legacy"));
+    assertEquals(List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"), p.protocols());
+    assertTrue(p.allowsPreTls12());
+    assertEquals(INTERMEDIATE, p.cipherSuites().subList(0, INTERMEDIATE.size()), "the strong suites stay first");
+    assertTrue(p.cipherSuites().contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), p.cipherSuites().toString());
+    List<String> missing = new ArrayList<>(p.cipherSuites());
+    missing.removeAll(TLS13);
+    missing.removeAll(engineSuites(engine));
+    assertEquals(List.of(), missing, "suites the engine lacks are left out");
+    assertTrue(p.weakened());
+  }
+
+  @Test
+  void opensslOffersThePostQuantumHybridFirstAndTheJdkEngineDoesNot() {
+    assertEquals(List.of("x25519mlkem768", "x25519", "secp256r1", "secp384r1"),
+        resolveCleanly(new Section("openssl")).namedGroups());
+    assertEquals("X25519MLKEM768", PolicyResolver.opensslGroup("x25519mlkem768"));
+    assertEquals(List.of("x25519", "secp256r1", "secp384r1"), resolveCleanly(new Section("jdk")).namedGroups());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void namedGroupsInAnyUsualSpellingAreTakenInOrderOnce(String engine) {
+    Section s = new Section(engine);
+    s.groups = List.of("P-384", "X25519", "prime256v1", "secp384r1");
+    assertEquals(List.of("secp384r1", "x25519", "secp256r1"), resolveCleanly(s).namedGroups());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void unknownNamesAreReportedUnderTheirKeyWithTheFix(String engine) {
+    Section s = profile(engine, "strict");
+    s.protocols = List.of("TLSv1.2", "SSLv3");
+    s.suites = List.of(ECDSA_128, "TLS_FOO_WITH_BAR");
+    s.groups = List.of("x25519", "curve9");
+    Resolved r = resolve(s);
+    assertEquals(List.of(
+        PATH + ".policy: unknown policy 'strict'; use modern, intermediate or legacy",
+        PATH + ".protocols[1]: unknown protocol 'SSLv3'; use TLSv1.3 or TLSv1.2",
+        PATH + ".cipherSuites[1]: unknown cipher suite 'TLS_FOO_WITH_BAR'; use IANA names such as "
+            + "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_AES_128_GCM_SHA256",
+        PATH + ".namedGroups[1]: unknown group 'curve9'; use X25519MLKEM768 (openssl), X25519, secp256r1, "
+            + "secp384r1, secp521r1, X448 or ffdhe2048..8192"), r.problems());
+    // --check goes on with what was valid, so that it can list every problem of the file at once.
+    assertEquals("intermediate", r.policy().profile());
+    assertEquals(List.of("TLSv1.2"), r.policy().protocols());
+    assertEquals(List.of(ECDSA_128), r.policy().cipherSuites());
+    assertEquals(List.of("x25519"), r.policy().namedGroups());
+  }
+
+  @Test
+  void unknownEngineIsReportedUnderItsKey() {
+    Resolved r = resolve(new Section("boringssl"));
+    assertEquals(List.of(PATH + ".engine: unknown engine 'boringssl'; use openssl or jdk"), r.problems());
+  }
+
+  @Test
+  void groupsOneEngineLacksAreReportedWithTheEngineThatHasThem() {
+    Section jdk = new Section("jdk");
+    jdk.groups = List.of("X25519MLKEM768");
+    assertEquals(List.of(PATH + ".namedGroups[0]: group 'X25519MLKEM768' needs engine: openssl (the JDK engine on "
+        + "Java 17 has no ML-KEM)"), resolve(jdk).problems());
+    Section openssl = new Section("openssl");
+    openssl.groups = List.of("ffdhe2048");
+    assertEquals(List.of(PATH + ".namedGroups[0]: group 'ffdhe2048' is not supported by the OpenSSL engine; use "
+        + "X25519MLKEM768, X25519, secp256r1, secp384r1 or secp521r1, or engine: jdk"), resolve(openssl).problems());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void weakProtocolsAndBrokenSuitesNeedTheLegacyProfile(String engine) {
+    Section s = new Section(engine);
+    s.protocols = List.of("TLSv1.1");
+    s.suites = List.of("TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+    assertEquals(List.of(PATH + ".protocols[0]: TLSv1.1 is insecure and only allowed with policy: legacy",
+        PATH + ".cipherSuites[0]: TLS_RSA_WITH_3DES_EDE_CBC_SHA is broken (RC4, 3DES, DES, export, NULL or "
+            + "anonymous) and only allowed with policy: legacy"), resolve(s).problems());
+    Section legacy = profile(engine, "legacy");
+    legacy.protocols = List.of("TLSv1.2", "TLSv1.1");
+    assertEquals(List.of("TLSv1.2", "TLSv1.1"), resolveCleanly(legacy).protocols());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void explicitProtocolsReplaceTheProfilesInAnyUsualSpelling(String engine) {
+    Section s = new Section(engine);
+    s.protocols = List.of("tls1.2", "TLSv1.2");
+    TlsPolicy p = resolveCleanly(s);
+    assertEquals(List.of("TLSv1.2"), p.protocols());
+    assertFalse(p.weakened(), "TLS 1.2 alone is within the intermediate profile");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void explicitAeadSuitesKeepTheirOrderAndAreNotWeakened(String engine) {
+    Section s = new Section(engine);
+    s.protocols = List.of("TLSv1.2");
+    s.suites = List.of(ECDSA_256, ECDSA_128);
+    TlsPolicy p = resolveCleanly(s);
+    assertEquals(List.of(ECDSA_256, ECDSA_128), p.cipherSuites());
+    assertFalse(p.weakened());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void anExplicitSuiteOutsideTheIntermediateProfileWeakensThePolicy(String engine) {
+    Section s = new Section(engine);
+    s.protocols = List.of("TLSv1.2");
+    s.suites = List.of(ECDSA_128, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+    TlsPolicy p = resolveCleanly(s);
+    assertEquals("intermediate", p.profile());
+    assertTrue(p.weakened());
+  }
+
+  @Test
+  void restrictingTls13SuitesIsNotedOnOpensslWhichCannotDoIt() {
+    Section openssl = new Section("openssl");
+    openssl.suites = List.of("TLS_AES_256_GCM_SHA384", ECDSA_256);
+    assertEquals(List.of(PATH + ".cipherSuites: the OpenSSL engine cannot restrict TLS 1.3 suites; all three of "
+        + TLS13 + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)"), resolveCleanly(openssl).notes());
+    Section jdk = new Section("jdk");
+    jdk.suites = openssl.suites;
+    TlsPolicy p = resolveCleanly(jdk);
+    assertEquals(List.of("TLS_AES_256_GCM_SHA384", ECDSA_256), p.cipherSuites());
+    assertEquals(List.of(), p.notes());
+  }
+
+  @Test
+  void onlyTls13SuitesWithoutTls13IsReported() {
+    Section s = new Section("jdk");
+    s.protocols = List.of("TLSv1.2");
+    s.suites = List.of("TLS_AES_128_GCM_SHA256");
+    assertEquals(List.of(PATH + ".cipherSuites: only TLS 1.3 suites listed but TLS 1.3 is not enabled; add TLS 1.2 "
+        + "suites or enable TLSv1.3"), resolve(s).problems());
+  }
+
+  /** Every handshake would fail (both engines refuse it: "No appropriate protocol", NO_SUPPORTED_VERSIONS_ENABLED). */
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void onlyTls12SuitesWithTls13AloneIsReported(String engine) {
+    Section s = profile(engine, "modern");
+    s.suites = List.of(ECDSA_128);
+    assertEquals(List.of(PATH + ".cipherSuites: no suite usable with the enabled protocols [TLSv1.3]; add a TLS "
+        + "1.3 suite such as TLS_AES_128_GCM_SHA256, or enable TLSv1.2"), resolve(s).problems());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openssl", "jdk"})
+  void alpnIsPassedThroughInOrderAndNamesAreChecked(String engine) {
+    Section s = new Section(engine);
+    s.alpn = List.of("h2", "http/1.1");
+    TlsPolicy p = resolveCleanly(s);
+    assertEquals(List.of("h2", "http/1.1"), p.alpn());
+    assertEquals(engine.equals("openssl"), p.notes().stream().anyMatch(n -> n.startsWith(PATH + ".alpn: with the "
+        + "OpenSSL engine an ALPN mismatch does not fail the handshake")), p.notes().toString());
+    s.alpn = List.of("h2", "", "x".repeat(256));
+    assertEquals(List.of(PATH + ".alpn[1]: an ALPN protocol name must be 1 to 255 characters",
+        PATH + ".alpn[2]: an ALPN protocol name must be 1 to 255 characters"), resolve(s).problems());
+  }
+
+  @Test
+  void aSectionsOwnEngineWinsOverTheDefaultInAnyCase() {
+    PolicyConfig unnamed = new Section(null).config();
+    assertEquals(TlsPolicy.JDK, new PolicyResolver(TlsPolicy.JDK).engineOf(unnamed));
+    assertEquals(TlsPolicy.OPENSSL, new PolicyResolver(TlsPolicy.OPENSSL).engineOf(unnamed));
+    assertEquals(TlsPolicy.JDK, new PolicyResolver(TlsPolicy.OPENSSL).engineOf(new Section(" JDK ").config()));
+    assertEquals(TlsPolicy.OPENSSL, PolicyResolver.engineOf(new Section("OpenSSL").config(), TlsPolicy.JDK));
+    assertNull(PolicyResolver.engineOf(new Section("boringssl").config(), TlsPolicy.JDK));
+    assertTrue(new PolicyResolver(TlsPolicy.OPENSSL).resolve(unnamed, new ConfigProblems()).openssl());
+  }
+
+  @Test
+  void theDefaultEngineIsOpensslUnlessTheSystemPropertyNamesAnother() {
+    String before = System.getProperty("tlsproxy.defaultEngine");
+    try {
+      System.clearProperty("tlsproxy.defaultEngine");
+      assertTrue(OpenSsl.isAvailable(), "BoringSSL loads here: " + OpenSsl.unavailabilityCause());
+      assertEquals(TlsPolicy.OPENSSL, PolicyResolver.defaultEngine());
+      assertNull(PolicyResolver.defaultEngineFallback());
+      assertEquals(TlsPolicy.OPENSSL, new PolicyResolver().engineOf(new Section(null).config()));
+
+      System.setProperty("tlsproxy.defaultEngine", TlsPolicy.JDK);
+      assertEquals(TlsPolicy.JDK, PolicyResolver.defaultEngine());
+      assertNull(PolicyResolver.defaultEngineFallback(), "a chosen default is no fallback to warn about");
+      assertEquals(TlsPolicy.JDK, new PolicyResolver().engineOf(new Section(null).config()));
+      assertEquals(TlsPolicy.OPENSSL, new PolicyResolver().engineOf(new Section("openssl").config()));
+    } finally {
+      if (before == null) {
+        System.clearProperty("tlsproxy.defaultEngine");
+      } else {
+        System.setProperty("tlsproxy.defaultEngine", before);
+      }
+    }
+  }
+
+  private static Set<String> engineSuites(String engine) {
+    if (engine.equals(TlsPolicy.OPENSSL)) {
+      return Set.copyOf(OpenSsl.availableJavaCipherSuites());
+    }
+    try {
+      return Set.of(SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
