@@ -189,6 +189,11 @@ public final class TlsFixture {
 
   /** What a completed handshake negotiated; {@code group} only where the engine tells it (OpenSSL). */
   public record Session(String protocol, String cipherSuite, String alpn, String group, X509Certificate peer) {
+    @Override
+    public String toString() {
+      return protocol + "/" + cipherSuite + " alpn=" + alpn + " group=" + group + " peer="
+          + (peer == null ? null : peer.getSubjectX500Principal());
+    }
   }
 
   /**
