@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,31 +42,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CertificateReloaderTest {
 
   @TempDir
-  static Path minted;
-  static TestPki pki;
-  static TestPki.Issued ca;
-  static TestPki.Issued first;
-  static TestPki.Issued second;
-
-  @TempDir
   Path dir;
+  private TlsFixture fixture;
+  private TestPki.Issued first;
+  private TestPki.Issued second;
   private Path cert;
   private Path key;
   private Vertx vertx;
   private PrometheusMetrics metrics;
   private LogCapture logs;
 
-  @BeforeAll
-  static void mint() {
-    pki = new TestPki(minted);
-    ca = pki.ca("reload-ca");
-    first = pki.server(ca, "a.test", "a.test");
-    second = pki.server(ca, "a.test", "a.test");
-  }
-
   @BeforeEach
   void setUp(Vertx vertx) throws IOException {
     this.vertx = vertx;
+    fixture = new TlsFixture(vertx, dir);
+    first = fixture.server();
+    second = fixture.serverFor("a.test");
     cert = dir.resolve("server.pem");
     key = dir.resolve("server-key.pem");
     install(first);
@@ -89,12 +79,12 @@ class CertificateReloaderTest {
 
   /** A listener serving the files at {@code cert} and {@code key}, with {@code more} keys and {@code upstreamTls}. */
   private ListenerTls listener(String more, String upstreamTls) {
-    return TlsFixture.build(TlsFixture.listener(vertx, dir, "{certificates: [{cert: " + cert + ", key: " + key
-        + "}]" + more + "}", upstreamTls));
+    return TlsFixture.build(fixture.listener("{certificates: [{cert: " + cert + ", key: " + key + "}]" + more + "}",
+        upstreamTls));
   }
 
   private ListenerTls listener() {
-    return listener("", TlsFixture.verifying("jdk", ca, "a.test", ""));
+    return listener("", TlsFixture.verifying("jdk", fixture.ca(), "a.test", ""));
   }
 
   private CertificateReloader reloader(ListenerTls tls) {
@@ -140,8 +130,8 @@ class CertificateReloaderTest {
     assertEquals(second.cert(), tls.server().certificates().get(0).leaf());
     assertEquals(1, reloads("success"));
     assertEquals(0, reloads("failure"));
-    assertTrue(publishedSerials().contains(second.cert().getSerialNumber().toString(16)), "the new expiry is published");
-    assertFalse(publishedSerials().contains(first.cert().getSerialNumber().toString(16)), "the old expiry is gone");
+    assertTrue(publishedSerials().contains(second.cert().getSerialNumber().toString(16)), "new expiry published");
+    assertFalse(publishedSerials().contains(first.cert().getSerialNumber().toString(16)), "old expiry gone");
     assertEquals(1, logged("INFO listener web: certificates reloaded, serials server=["
         + first.cert().getSerialNumber().toString(16) + "]"), logs.lines().toString());
   }
@@ -159,20 +149,18 @@ class CertificateReloaderTest {
 
   static Stream<Arguments> brokenMaterial() {
     return Stream.of(
-        Arguments.of("a certificate without its key", (Breakage) (c, k) -> Files.copy(second.certFile(), c,
+        Arguments.of("a certificate without its key", (Breakage) t -> Files.copy(t.second.certFile(), t.cert,
             StandardCopyOption.REPLACE_EXISTING), ".key: private key "),
-        Arguments.of("an expired certificate", (Breakage) (c, k) -> {
-          TestPki.Issued old = pki.expiredServer(ca, "a.test", "a.test");
-          Files.copy(old.certFile(), c, StandardCopyOption.REPLACE_EXISTING);
-          Files.copy(old.keyFile(), k, StandardCopyOption.REPLACE_EXISTING);
-        }, ".cert: certificate in "),
-        Arguments.of("a deleted key", (Breakage) (c, k) -> Files.delete(k), ".key: file not found: "),
-        Arguments.of("a certificate file of garbage", (Breakage) (c, k) -> Files.writeString(c, "not a PEM file"),
+        Arguments.of("an expired certificate", (Breakage) t -> t.install(
+            t.fixture.pki().expiredServer(t.fixture.ca(), "a.test", "a.test")), ".cert: certificate in "),
+        Arguments.of("a deleted key", (Breakage) t -> Files.delete(t.key), ".key: file not found: "),
+        Arguments.of("a certificate file of garbage", (Breakage) t -> Files.writeString(t.cert, "not a PEM file"),
             ".cert: "));
   }
 
+  /** Something done to the files a listener of {@code test} reads. */
   interface Breakage {
-    void apply(Path cert, Path key) throws IOException;
+    void apply(CertificateReloaderTest test) throws IOException;
   }
 
   @ParameterizedTest(name = "{0}")
@@ -181,7 +169,7 @@ class CertificateReloaderTest {
       throws Exception {
     ListenerTls tls = listener();
     CertificateReloader reloader = reloader(tls);
-    breakage.apply(cert, key);
+    breakage.apply(this);
     assertEquals(0, await(reloader.check(false)));
     assertEquals(first.cert().getSerialNumber(), served(tls), "the old certificate still serves");
     assertEquals(first.cert(), tls.server().certificates().get(0).leaf());
@@ -203,8 +191,8 @@ class CertificateReloaderTest {
   @Test
   void warningsFoundAtAReloadAreLoggedOnceAndNotKept() throws Exception {
     Path crl = dir.resolve("clients.crl");
-    Files.copy(pki.crl(ca), crl);
-    ListenerTls tls = listener(", clientAuth: optional, clientCa: " + ca.certFile() + ", crl: " + crl,
+    Files.copy(fixture.pki().crl(fixture.ca()), crl);
+    ListenerTls tls = listener(", clientAuth: optional, clientCa: " + fixture.ca().certFile() + ", crl: " + crl,
         "{insecureSkipVerify: true}");
     List<String> atStart = tls.warnings();
     assertEquals(1, atStart.size(), atStart.toString());
@@ -212,7 +200,7 @@ class CertificateReloaderTest {
     CertificateReloader reloader = reloader(tls);
     List<String> published = publishedSerials();
 
-    Files.copy(pki.crl(ca, Instant.now().minus(Duration.ofMinutes(1)), true), crl,
+    Files.copy(fixture.pki().crl(fixture.ca(), Instant.now().minus(Duration.ofMinutes(1)), true), crl,
         StandardCopyOption.REPLACE_EXISTING);
     assertEquals(1, await(reloader.check(false)));
     String stale = "WARNING listener web: listeners[0].tls.crl: the CRL in " + crl;
@@ -238,9 +226,9 @@ class CertificateReloaderTest {
    */
   @Test
   void aSecretVolumeSwappingItsDataLinkIsReloaded() throws Exception {
-    Path secret = pki.secretDir("secret-" + System.nanoTime(), first, null);
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, "{certificates: [{secretDir: " + secret
-        + "}]}", TlsFixture.verifying("jdk", ca, "a.test", "")));
+    Path secret = fixture.pki().secretDir("secret", first, null);
+    ListenerTls tls = TlsFixture.build(fixture.listener("{certificates: [{secretDir: " + secret + "}]}",
+        TlsFixture.verifying("jdk", fixture.ca(), "a.test", "")));
     CertificateReloader reloader = reloader(tls);
 
     Path data = Files.createDirectory(secret.resolve("..2024_01_02_00_00_00.1"));

@@ -13,7 +13,6 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslHandler;
 import io.tlsproxy.testkit.TestPki;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -34,45 +33,47 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(VertxExtension.class)
 class HandshakeFailureTest {
 
-  @TempDir
-  static Path dir;
-  static Vertx vertx;
-  static TestPki.Issued ca;
-  static TestPki.Issued otherCa;
-  static TestPki.Issued server;
-  static TestPki.Issued expiredServer;
-  static TestPki.Issued client;
-  static TestPki.Issued strangerClient;
+  static TlsFixture fixture;
 
   @BeforeAll
-  static void mint(Vertx v) {
-    vertx = v;
-    TestPki pki = new TestPki(dir);
-    ca = pki.ca("hf-ca");
-    otherCa = pki.ca("hf-other-ca");
-    server = pki.server(ca, "a.test", "a.test");
-    expiredServer = pki.expiredServer(ca, "old.test", "a.test");
-    client = pki.client(ca, "client");
-    strangerClient = pki.client(otherCa, "stranger");
+  static void mint(Vertx vertx, @TempDir Path dir) {
+    fixture = new TlsFixture(vertx, dir);
+  }
+
+  /** Valid for a.test, but it expired yesterday. */
+  private static TestPki.Issued expired() {
+    return fixture.pki().expiredServer(fixture.ca(), "old.test", "a.test");
+  }
+
+  /** A client certificate from the CA the listener does not trust. */
+  private static TestPki.Issued stranger() {
+    return fixture.pki().client(fixture.otherCa(), "stranger");
   }
 
   private static TlsFixture.Outcome handshake(String engine, String serverMore, String clientTls) {
-    return TlsFixture.handshake(TlsFixture.pair(vertx, dir, serving(engine, server, serverMore), clientTls), "a.test");
+    return TlsFixture.handshake(fixture.pair(serving(engine, fixture.server(), serverMore), clientTls), "a.test");
   }
 
   private static TlsFixture.Outcome handshake(String engine, String serverMore, String serverName, String clientMore) {
-    return handshake(engine, serverMore, verifying(engine, ca, serverName, clientMore));
+    return handshake(engine, serverMore, verifying(engine, fixture.ca(), serverName, clientMore));
   }
 
-  /** A listener requiring client certificates from {@code ca} (and {@code more}); a client presenting {@code cert}. */
+  /** The keys of a listener's {@code tls:} that require client certificates from the fixture's CA. */
+  private static String requiringClients() {
+    return ", clientAuth: required, clientCa: " + fixture.ca().certFile();
+  }
+
+  /** A listener requiring client certificates (and {@code more}), and a client presenting {@code cert}. */
   private static TlsFixture.Outcome clientCertificate(String engine, String more, TestPki.Issued cert) {
-    return handshake(engine, ", clientAuth: required, clientCa: " + ca.certFile() + more,
-        "a.test", cert == null ? "" : ", cert: " + cert.certFile() + ", key: " + cert.keyFile());
+    return handshake(engine, requiringClients() + more, "a.test",
+        cert == null ? "" : ", cert: " + cert.certFile() + ", key: " + cert.keyFile());
   }
 
-  /** The server side of {@code tls} for a client that sends no server name. */
-  private static SslHandler serverHandler(ListenerTls tls) {
-    return tls.server().select(null).newHandler(ByteBufAllocator.DEFAULT);
+  /** What a listener requiring client certificates makes of {@code client}, a client built outside tlsproxy. */
+  private static TlsFixture.Side serverSideWith(String engine, SslContext client) {
+    ListenerTls tls = fixture.pair(serving(engine, fixture.server(), requiringClients()), null);
+    return TlsFixture.handshake(tls.server().select(null).newHandler(ByteBufAllocator.DEFAULT),
+        client.newHandler(ByteBufAllocator.DEFAULT, "a.test", 443)).server();
   }
 
   private static void assertReason(String expected, TlsFixture.Side side) {
@@ -86,7 +87,7 @@ class HandshakeFailureTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void serverCertificateFromAnUntrustedCaIsUnknownCa(String engine) {
-    TlsFixture.Outcome o = handshake(engine, "", verifying(engine, otherCa, "a.test", ""));
+    TlsFixture.Outcome o = handshake(engine, "", verifying(engine, fixture.otherCa(), "a.test", ""));
     // The server learns it from an alert: certificate_unknown from the JDK, internal_error from BoringSSL.
     assertReason(HandshakeFailure.UNKNOWN_CA, o.client());
   }
@@ -94,11 +95,11 @@ class HandshakeFailureTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void expiredServerCertificateIsCertificateExpired(String engine) throws Exception {
-    SslContext expired = SslContextBuilder.forServer(expiredServer.key(), expiredServer.cert(), ca.cert())
+    TestPki.Issued old = expired();
+    SslContext expired = SslContextBuilder.forServer(old.key(), old.cert(), fixture.ca().cert())
         .sslProvider(TlsFixture.provider(engine)).build();
-    ListenerTls pair = TlsFixture.pair(vertx, dir, serving(engine, server, ""), verifying(engine, ca, "a.test", ""));
-    assertReason(HandshakeFailure.CERTIFICATE_EXPIRED,
-        TlsFixture.handshake(expired, TlsFixture.client(pair), "a.test").client());
+    ClientTls client = TlsFixture.clientSide(fixture.pair(null, verifying(engine, fixture.ca(), "a.test", "")));
+    assertReason(HandshakeFailure.CERTIFICATE_EXPIRED, TlsFixture.handshake(expired, client, "a.test").client());
   }
 
   @ParameterizedTest
@@ -132,30 +133,25 @@ class HandshakeFailureTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void clientCertificateFromAnotherCaIsNotEvenSent(String engine) {
-    assertReason(HandshakeFailure.NO_CLIENT_CERTIFICATE, clientCertificate(engine, "", strangerClient).server());
+    assertReason(HandshakeFailure.NO_CLIENT_CERTIFICATE, clientCertificate(engine, "", stranger()).server());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void clientCertificateFromAnUntrustedCaIsUnknownCa(String engine) {
-    ListenerTls tls = TlsFixture.pair(vertx, dir, serving(engine, server, ", clientAuth: required, clientCa: "
-        + ca.certFile()), null);
-    SslContext presentingAnyway = new JdkSslContext(TestPki.clientContextPresentingAnyway(ca, strangerClient), true,
-        ClientAuth.NONE);
-    assertReason(HandshakeFailure.UNKNOWN_CA, TlsFixture.handshake(serverHandler(tls),
-        presentingAnyway.newHandler(ByteBufAllocator.DEFAULT, "a.test", 443)).server());
+    SslContext presentingAnyway = new JdkSslContext(
+        TestPki.clientContextPresentingAnyway(fixture.ca(), stranger()), true, ClientAuth.NONE);
+    assertReason(HandshakeFailure.UNKNOWN_CA, serverSideWith(engine, presentingAnyway));
   }
 
   /** tlsproxy refuses to present an expired certificate itself, so this client is built by hand. */
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void expiredClientCertificateIsCertificateExpired(String engine) throws Exception {
-    ListenerTls tls = TlsFixture.pair(vertx, dir, serving(engine, server,
-        ", clientAuth: required, clientCa: " + ca.certFile()), null);
-    SslContext expired = SslContextBuilder.forClient().keyManager(expiredServer.key(), expiredServer.cert())
-        .trustManager(ca.cert()).sslProvider(TlsFixture.provider(engine)).build();
-    assertReason(HandshakeFailure.CERTIFICATE_EXPIRED, TlsFixture.handshake(serverHandler(tls),
-        expired.newHandler(ByteBufAllocator.DEFAULT, "a.test", 443)).server());
+    TestPki.Issued old = expired();
+    SslContext expired = SslContextBuilder.forClient().keyManager(old.key(), old.cert())
+        .trustManager(fixture.ca().cert()).sslProvider(TlsFixture.provider(engine)).build();
+    assertReason(HandshakeFailure.CERTIFICATE_EXPIRED, serverSideWith(engine, expired));
   }
 
   @ParameterizedTest
@@ -167,28 +163,29 @@ class HandshakeFailureTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void revokedClientCertificateIsCertificateRevoked(String engine) {
-    TestPki pki = new TestPki(dir);
+    Path crl = fixture.pki().crl(fixture.ca(), fixture.client());
     assertReason(HandshakeFailure.CERTIFICATE_REVOKED,
-        clientCertificate(engine, ", crl: " + pki.crl(ca, client), client).server());
+        clientCertificate(engine, ", crl: " + crl, fixture.client()).server());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void clientOutsideTheAllowListIsClientNotAllowed(String engine) {
     assertReason(HandshakeFailure.CLIENT_NOT_ALLOWED,
-        clientCertificate(engine, ", allow: {commonNames: [someone-else]}", client).server());
+        clientCertificate(engine, ", allow: {commonNames: [someone-else]}", fixture.client()).server());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void plaintextToATlsListenerIsNotTls(String engine) {
-    ListenerTls tls = TlsFixture.pair(vertx, dir, serving(engine, server, ""), null);
-    TlsFixture.Outcome o = TlsFixture.handshake(serverHandler(tls), new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelActive(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", StandardCharsets.US_ASCII));
-      }
-    });
+    ListenerTls tls = fixture.pair(serving(engine, fixture.server(), ""), null);
+    TlsFixture.Outcome o = TlsFixture.handshake(tls.server().select(null).newHandler(ByteBufAllocator.DEFAULT),
+        new ChannelInboundHandlerAdapter() {
+          @Override
+          public void channelActive(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.US_ASCII));
+          }
+        });
     assertReason(HandshakeFailure.NOT_TLS, o.server());
   }
 }

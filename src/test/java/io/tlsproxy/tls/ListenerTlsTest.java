@@ -34,34 +34,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(VertxExtension.class)
 class ListenerTlsTest {
 
-  @TempDir
-  static Path dir;
-  static Vertx vertx;
-  static TestPki pki;
-  static TestPki.Issued ca;
-  static TestPki.Issued upstreamCa;
+  static TlsFixture fixture;
   static TestPki.Issued web;
   static TestPki.Issued api;
-  static TestPki.Issued client;
 
   @BeforeAll
-  static void mint(Vertx v) {
-    vertx = v;
-    pki = new TestPki(dir);
-    ca = pki.ca("lt-ca");
-    upstreamCa = pki.ca("lt-upstream-ca");
-    web = pki.server(ca, "www.test", "www.test");
-    api = pki.server(ca, "api.test", "api.test");
-    client = pki.client(upstreamCa, "proxy");
-  }
-
-  private static ListenerConfig listener(String yaml) {
-    return TlsFixture.listener(vertx, dir, yaml);
+  static void mint(Vertx vertx, @TempDir Path dir) {
+    fixture = new TlsFixture(vertx, dir);
+    web = fixture.serverFor("www.test");
+    api = fixture.serverFor("api.test");
   }
 
   /** A TLS listener with a client CA and CRL, a route with its own certificate and TLS upstream, and a plain one. */
   private static ListenerConfig routed(Path crl) {
-    return listener("""
+    return fixture.listener("""
         listeners:
           - name: web
             listen: 127.0.0.1:0
@@ -73,20 +59,20 @@ class ListenerTlsTest {
                 upstream: {endpoints: [127.0.0.1:9], tls: {ca: %s, cert: %s, key: %s, serverName: api.internal}}
               - {name: db, serverNames: [db.test], upstream: {endpoints: [127.0.0.1:9]}}
             upstream: {endpoints: [127.0.0.1:9], tls: {ca: %s}}
-        """.formatted(pem(web), ca.certFile(), crl, pem(api), upstreamCa.certFile(), client.certFile(),
-        client.keyFile(), ca.certFile()));
+        """.formatted(pem(web), fixture.ca().certFile(), crl, pem(api), fixture.otherCa().certFile(),
+        fixture.client().certFile(), fixture.client().keyFile(), fixture.ca().certFile()));
   }
 
   @Test
   void buildGivesTheServerSideAndOneClientSidePerUpstreamInRouteOrderDefaultLast() {
-    ListenerTls tls = TlsFixture.build(routed(pki.crl(ca)));
+    ListenerTls tls = TlsFixture.build(routed(fixture.pki().crl(fixture.ca())));
     assertEquals("web", tls.listener());
     assertNotNull(tls.server());
     assertTrue(tls.usesTls());
     assertEquals(List.of("api", "db", "default"), tls.upstreams().stream().map(ListenerTls.Upstream::route).toList());
     ClientTls toApi = tls.upstreams().get(0).tls();
     assertEquals("api.internal", toApi.serverName());
-    assertEquals(client.cert(), toApi.clientCertificate().leaf());
+    assertEquals(fixture.client().cert(), toApi.clientCertificate().leaf());
     assertNull(tls.upstreams().get(1).tls(), "db is dialled in plaintext");
     assertTrue(tls.upstreams().get(2).tls().verifiesPeer());
     assertEquals(List.of(), tls.warnings());
@@ -94,18 +80,19 @@ class ListenerTlsTest {
 
   @Test
   void buildNamesEveryFileItReadForTheReloaderToWatch() {
-    Path crl = pki.crl(ca);
+    Path crl = fixture.pki().crl(fixture.ca());
     ListenerTls tls = TlsFixture.build(routed(crl));
-    assertEquals(List.of(web.certFile(), web.keyFile(), ca.certFile(), crl, api.certFile(), api.keyFile(),
-        upstreamCa.certFile(), client.certFile(), client.keyFile(), ca.certFile()), tls.files());
+    assertEquals(List.of(web.certFile(), web.keyFile(), fixture.ca().certFile(), crl, api.certFile(), api.keyFile(),
+        fixture.otherCa().certFile(), fixture.client().certFile(), fixture.client().keyFile(),
+        fixture.ca().certFile()), tls.files());
   }
 
   @Test
   void certificatesInUseAreServedPresentedAndTrustedWithTheirRoles() {
-    ListenerTls tls = TlsFixture.build(routed(pki.crl(ca)));
+    ListenerTls tls = TlsFixture.build(routed(fixture.pki().crl(fixture.ca())));
     assertEquals(List.of("server " + api.cert().getSerialNumber(), "server " + web.cert().getSerialNumber(),
-            "ca " + ca.cert().getSerialNumber(), "client " + client.cert().getSerialNumber(),
-            "ca " + upstreamCa.cert().getSerialNumber(), "ca " + ca.cert().getSerialNumber()),
+            "ca " + fixture.ca().cert().getSerialNumber(), "client " + fixture.client().cert().getSerialNumber(),
+            "ca " + fixture.otherCa().cert().getSerialNumber(), "ca " + fixture.ca().cert().getSerialNumber()),
         tls.certificatesInUse().stream().map(ListenerTlsTest::roleAndSerial).toList());
   }
 
@@ -115,7 +102,7 @@ class ListenerTlsTest {
 
   @Test
   void aPlaintextListenerWithAPlaintextUpstreamUsesNoTls() {
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, null, null));
+    ListenerTls tls = TlsFixture.build(fixture.listener(null, null));
     assertNull(tls.server());
     assertFalse(tls.usesTls());
     assertEquals(List.of(), tls.files());
@@ -124,13 +111,13 @@ class ListenerTlsTest {
 
   @Test
   void weakerThanDefaultChoicesAndAStaleCrlAreWarnedAboutByKey() {
-    Path stale = pki.crl(ca, Instant.now().minus(Duration.ofHours(2)), true);
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, "{certificates: [" + pem(web) + "], "
-        + "engine: jdk, policy: legacy, clientAuth: required, clientCa: " + ca.certFile() + ", crl: " + stale + "}",
-        "{insecureSkipVerify: true, engine: jdk}"));
+    Path stale = fixture.pki().crl(fixture.ca(), Instant.now().minus(Duration.ofHours(2)), true);
+    ListenerTls tls = TlsFixture.build(fixture.listener("{certificates: [" + pem(web) + "], "
+        + "engine: jdk, policy: legacy, clientAuth: required, clientCa: " + fixture.ca().certFile() + ", crl: "
+        + stale + "}", "{insecureSkipVerify: true, engine: jdk}"));
     List<String> warnings = tls.warnings();
     assertEquals(3, warnings.size(), warnings.toString());
-    assertTrue(warnings.get(0).startsWith("listeners[0].tls.crl: the CRL in " + stale + " from CN=lt-ca was due to "
+    assertTrue(warnings.get(0).startsWith("listeners[0].tls.crl: the CRL in " + stale + " from CN=ca was due to "
         + "be replaced at "), warnings.get(0));
     assertTrue(warnings.get(0).endsWith("(nextUpdate); its revocations still apply, but newer ones are unknown: "
         + "fetch a fresh CRL"), warnings.get(0));
@@ -142,15 +129,15 @@ class ListenerTlsTest {
 
   @Test
   void anExplicitWeakerSuiteIsWarnedAboutOnTheUpstreamsKey() {
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, null, "{ca: " + ca.certFile()
+    ListenerTls tls = TlsFixture.build(fixture.listener(null, "{ca: " + fixture.ca().certFile()
         + ", engine: jdk, protocols: [TLSv1.2], cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]}"));
     assertEquals(List.of("listeners[0].upstream.tls: policy 'intermediate' allows protocols or suites weaker than "
         + "the intermediate profile: [TLSv1.2]"), tls.warnings());
   }
 
   static Stream<Arguments> unusableMaterial() {
-    TestPki.Issued expired = pki.expiredServer(ca, "old.test", "old.test");
-    Path nowhere = dir.resolve("missing.pem");
+    TestPki.Issued expired = fixture.pki().expiredServer(fixture.ca(), "old.test", "old.test");
+    Path nowhere = fixture.pki().dir().resolve("missing.pem");
     String listener = "listeners[0].tls.certificates[0]";
     return Stream.of(
         Arguments.of("missing certificate file", "{certificates: [{cert: " + nowhere + ", key: " + web.keyFile()
@@ -165,23 +152,23 @@ class ListenerTlsTest {
             + nowhere + "}", null, "listeners[0].tls.clientCa: file not found: " + nowhere),
         Arguments.of("missing upstream CA", null, "{ca: " + nowhere + "}",
             "listeners[0].upstream.tls.ca: file not found: " + nowhere),
-        Arguments.of("upstream client key of another certificate", null, "{ca: " + ca.certFile() + ", cert: "
-            + client.certFile() + ", key: " + web.keyFile() + "}", "listeners[0].upstream.tls.key: private key "
-            + web.keyFile() + " does not match the certificate in " + client.certFile()
-            + "; use the key the certificate was issued for"));
+        Arguments.of("upstream client key of another certificate", null, "{ca: " + fixture.ca().certFile()
+            + ", cert: " + fixture.client().certFile() + ", key: " + web.keyFile() + "}",
+            "listeners[0].upstream.tls.key: private key " + web.keyFile() + " does not match the certificate in "
+            + fixture.client().certFile() + "; use the key the certificate was issued for"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("unusableMaterial")
   void unusableMaterialBuildsNothingAndNamesTheKey(String what, String tls, String upstreamTls, String problem) {
     ConfigProblems problems = new ConfigProblems();
-    assertNull(TlsFixture.build(TlsFixture.listener(vertx, dir, tls, upstreamTls), Clock.systemUTC(), problems));
+    assertNull(TlsFixture.build(fixture.listener(tls, upstreamTls), Clock.systemUTC(), problems));
     assertEquals(List.of(problem), problems.list());
   }
 
   @Test
   void aCertificateIsJudgedExpiredByTheFactorysClock() {
-    ListenerConfig l = TlsFixture.listener(vertx, dir, "{certificates: [" + pem(web) + "]}", null);
+    ListenerConfig l = fixture.listener("{certificates: [" + pem(web) + "]}", null);
     Instant after = web.cert().getNotAfter().toInstant().plusSeconds(1);
     ConfigProblems problems = new ConfigProblems();
     assertNull(TlsFixture.build(l, Clock.fixed(after, java.time.ZoneOffset.UTC), problems));

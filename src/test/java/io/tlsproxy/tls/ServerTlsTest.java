@@ -24,27 +24,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(VertxExtension.class)
 class ServerTlsTest {
 
-  @TempDir
-  static Path dir;
-  static Vertx vertx;
-  static TestPki.Issued first;
-  static TestPki.Issued second;
-  static TestPki.Issued route;
+  static TlsFixture fixture;
 
   @BeforeAll
-  static void mint(Vertx v) {
-    vertx = v;
-    TestPki pki = new TestPki(dir);
-    TestPki.Issued ca = pki.ca("sni-ca");
-    first = pki.server(ca, "www.test", "www.test");
-    second = pki.server(ca, "api-listener.test", "api.test", "*.wild.test");
-    route = pki.server(ca, "api-route.test", "api.test");
+  static void mint(Vertx vertx, @TempDir Path dir) {
+    fixture = new TlsFixture(vertx, dir);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void theServedCertificateFollowsTheServerNameRoutesFirst(String engine) {
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, """
+    TestPki.Issued first = fixture.serverFor("www.test");
+    TestPki.Issued second = fixture.serverFor("api.test", "*.wild.test");
+    TestPki.Issued route = fixture.serverFor("api.test");
+    ListenerTls tls = TlsFixture.build(fixture.listener("""
         listeners:
           - name: web
             listen: 127.0.0.1:0
@@ -52,7 +45,7 @@ class ServerTlsTest {
             routes: [{name: api, serverNames: [api.test], certificates: [%s], upstream: {endpoints: [127.0.0.1:9]}}]
             upstream: {endpoints: [127.0.0.1:9], tls: {insecureSkipVerify: true, engine: %s}}
         """.formatted(pem(first), pem(second), engine, pem(route), engine)));
-    ClientTls anyCertificate = TlsFixture.client(tls);
+    ClientTls anyCertificate = TlsFixture.clientSide(tls);
     Map<String, TestPki.Issued> expected = Map.of(
         "api.test", route,
         "x.wild.test", second,

@@ -25,27 +25,25 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(VertxExtension.class)
 class TlsFactoryTest {
 
-  @TempDir
-  static Path dir;
-  static Vertx vertx;
-  static TestPki.Issued ca;
-  static TestPki.Issued server;
+  static TlsFixture fixture;
+  /** A second certificate, for b.test, that a listener serves first. */
   static TestPki.Issued other;
-  static TestPki.Issued client;
 
   @BeforeAll
-  static void mint(Vertx v) {
-    vertx = v;
-    TestPki pki = new TestPki(dir);
-    ca = pki.ca("tf-ca");
-    server = pki.server(ca, "a.test", "a.test");
-    other = pki.server(ca, "b.test", "b.test");
-    client = pki.client(ca, "proxy");
+  static void mint(Vertx vertx, @TempDir Path dir) {
+    fixture = new TlsFixture(vertx, dir);
+    other = fixture.serverFor("b.test");
+  }
+
+  /** A listener serving {@code other}'s certificate first and a.test's second, and a client as {@code upstreamTls}. */
+  private static ListenerTls twoCertificates(String engine, String upstreamTls) {
+    return TlsFixture.build(fixture.listener("{certificates: [" + TlsFixture.pem(other) + ", "
+        + TlsFixture.pem(fixture.server()) + "], engine: " + engine + "}", upstreamTls));
   }
 
   private static TlsFixture.Session negotiated(String engine, String serverMore, String clientMore) {
-    TlsFixture.Outcome o = TlsFixture.handshake(TlsFixture.pair(vertx, dir, serving(engine, server, serverMore),
-        verifying(engine, ca, "a.test", clientMore)), "a.test");
+    TlsFixture.Outcome o = TlsFixture.handshake(fixture.pair(serving(engine, fixture.server(), serverMore),
+        verifying(engine, fixture.ca(), "a.test", clientMore)), "a.test");
     assertTrue(o.succeeded(), o.toString());
     return o.server().session();
   }
@@ -78,36 +76,34 @@ class TlsFactoryTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void noCommonAlpnProtocolIsRefusedByTheJdkEngineOnly(String engine) {
-    TlsFixture.Outcome o = TlsFixture.handshake(TlsFixture.pair(vertx, dir, serving(engine, server, ", alpn: [h2]"),
-        verifying(engine, ca, "a.test", ", alpn: [http/1.1]")), "a.test");
+    TlsFixture.Outcome o = TlsFixture.handshake(fixture.pair(serving(engine, fixture.server(), ", alpn: [h2]"),
+        verifying(engine, fixture.ca(), "a.test", ", alpn: [http/1.1]")), "a.test");
     assertEquals(engine.equals("openssl"), o.succeeded(), o.toString());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void theUpstreamsServerNameIsSentAndVerifiedWhateverAddressIsDialled(String engine) {
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, "{certificates: [" + TlsFixture.pem(other)
-        + ", " + TlsFixture.pem(server) + "], engine: " + engine + "}", verifying(engine, ca, "a.test", "")));
-    assertEquals(server.cert(), TlsFixture.handshake(tls, "10.0.0.1").serverCertificate());
+    ListenerTls tls = twoCertificates(engine, verifying(engine, fixture.ca(), "a.test", ""));
+    assertEquals(fixture.server().cert(), TlsFixture.handshake(tls, "10.0.0.1").serverCertificate());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void withoutAServerNameTheDialledHostIsSentAndVerified(String engine) {
-    ListenerTls tls = TlsFixture.build(TlsFixture.listener(vertx, dir, "{certificates: [" + TlsFixture.pem(other)
-        + ", " + TlsFixture.pem(server) + "], engine: " + engine + "}",
-        "{ca: " + ca.certFile() + ", engine: " + engine + "}"));
-    assertEquals(server.cert(), TlsFixture.handshake(tls, "a.test").serverCertificate());
+    ListenerTls tls = twoCertificates(engine, "{ca: " + fixture.ca().certFile() + ", engine: " + engine + "}");
+    assertEquals(fixture.server().cert(), TlsFixture.handshake(tls, "a.test").serverCertificate());
     assertFalse(TlsFixture.handshake(tls, "c.test").succeeded(), "c.test gets b.test's certificate, refused");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void theUpstreamClientCertificateIsPresentedToAServerThatRequiresOne(String engine) {
-    TlsFixture.Outcome o = TlsFixture.handshake(TlsFixture.pair(vertx, dir,
-        serving(engine, server, ", clientAuth: required, clientCa: " + ca.certFile()),
-        verifying(engine, ca, "a.test", ", cert: " + client.certFile() + ", key: " + client.keyFile())), "a.test");
+    TlsFixture.Outcome o = TlsFixture.handshake(fixture.pair(
+        serving(engine, fixture.server(), ", clientAuth: required, clientCa: " + fixture.ca().certFile()),
+        verifying(engine, fixture.ca(), "a.test", ", cert: " + fixture.client().certFile() + ", key: "
+            + fixture.client().keyFile())), "a.test");
     assertTrue(o.succeeded(), o.toString());
-    assertEquals(client.cert(), o.server().session().peer());
+    assertEquals(fixture.client().cert(), o.server().session().peer());
   }
 }

@@ -42,11 +42,57 @@ public final class TlsFixture {
   /** The key of the one listener the YAML documents of these tests hold. */
   public static final String KEY = "listeners[0]";
 
-  private TlsFixture() {
+  private final Vertx vertx;
+  private final Path dir;
+  private final TestPki pki;
+  private final TestPki.Issued ca;
+  private final TestPki.Issued otherCa;
+  private final TestPki.Issued server;
+  private final TestPki.Issued client;
+
+  /**
+   * Writes configuration files and certificates into {@code dir} and reads them with {@code vertx}. Mints the
+   * certificates most tests need: a CA, a server certificate for a.test and a client certificate (CN=proxy) from
+   * it, and another CA that issued neither.
+   */
+  public TlsFixture(Vertx vertx, Path dir) {
+    this.vertx = vertx;
+    this.dir = dir;
+    this.pki = new TestPki(dir);
+    this.ca = pki.ca("ca");
+    this.otherCa = pki.ca("other-ca");
+    this.server = pki.server(ca, "a.test", "a.test");
+    this.client = pki.client(ca, "proxy");
   }
 
-  /** The first listener of a configuration file holding {@code yaml}, written into {@code dir}. */
-  public static ListenerConfig listener(Vertx vertx, Path dir, String yaml) {
+  /** Another server certificate from {@link #ca()}, for {@code names}, the first of them also its common name. */
+  public TestPki.Issued serverFor(String... names) {
+    return pki.server(ca, names[0], names);
+  }
+
+  /** Mints more certificates into this fixture's folder. */
+  public TestPki pki() {
+    return pki;
+  }
+
+  public TestPki.Issued ca() {
+    return ca;
+  }
+
+  public TestPki.Issued otherCa() {
+    return otherCa;
+  }
+
+  public TestPki.Issued server() {
+    return server;
+  }
+
+  public TestPki.Issued client() {
+    return client;
+  }
+
+  /** The first listener of a configuration file holding {@code yaml}. */
+  public ListenerConfig listener(String yaml) {
     try {
       Path file = Files.createTempFile(dir, "tlsproxy", ".yaml");
       Files.writeString(file, yaml);
@@ -60,10 +106,15 @@ public final class TlsFixture {
    * A listener named {@code web} with {@code tls} as its {@code tls:} (null for plaintext) and an upstream dialled
    * with {@code upstreamTls} (null for plaintext), both YAML flow mappings.
    */
-  public static ListenerConfig listener(Vertx vertx, Path dir, String tls, String upstreamTls) {
-    return listener(vertx, dir, "listeners:\n  - name: web\n    listen: 127.0.0.1:0\n"
+  public ListenerConfig listener(String tls, String upstreamTls) {
+    return listener("listeners:\n  - name: web\n    listen: 127.0.0.1:0\n"
         + (tls == null ? "" : "    tls: " + tls + "\n")
         + "    upstream: {endpoints: [127.0.0.1:9]" + (upstreamTls == null ? "" : ", tls: " + upstreamTls) + "}\n");
+  }
+
+  /** The TLS of a listener with {@code tls} whose upstream is dialled with {@code upstreamTls}: a handshake pair. */
+  public ListenerTls pair(String tls, String upstreamTls) {
+    return build(listener(tls, upstreamTls));
   }
 
   /** {@code {cert: .., key: ..}}: a certificate entry for {@code cert}'s files. */
@@ -79,11 +130,6 @@ public final class TlsFixture {
   /** An upstream's {@code tls:} on {@code engine} verifying {@code serverName} against {@code ca}, with more keys. */
   public static String verifying(String engine, TestPki.Issued ca, String serverName, String more) {
     return "{ca: " + ca.certFile() + ", serverName: " + serverName + ", engine: " + engine + more + "}";
-  }
-
-  /** The TLS of a listener with {@code tls} whose upstream is dialled with {@code upstreamTls}: a handshake pair. */
-  public static ListenerTls pair(Vertx vertx, Path dir, String tls, String upstreamTls) {
-    return build(listener(vertx, dir, tls, upstreamTls));
   }
 
   /** Builds {@code listener}'s TLS as start-up does, with the given clock; null with the reasons in problems. */
@@ -111,13 +157,13 @@ public final class TlsFixture {
   }
 
   /** The client side of {@code tls}'s one upstream. */
-  public static ClientTls client(ListenerTls tls) {
+  public static ClientTls clientSide(ListenerTls tls) {
     return tls.upstreams().get(tls.upstreams().size() - 1).tls();
   }
 
   /** A handshake of the client side of {@code pair} dialling {@code host} with its server side. */
   public static Outcome handshake(ListenerTls pair, String host) {
-    return handshake(pair.server(), client(pair), host);
+    return handshake(pair.server(), clientSide(pair), host);
   }
 
   /** A handshake of {@code client} dialling {@code host} with {@code server}. */

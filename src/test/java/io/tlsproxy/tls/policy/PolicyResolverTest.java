@@ -37,15 +37,40 @@ class PolicyResolverTest {
 
   /** A policy section as the configuration reader makes it; lists left empty take the profile's. */
   private static final class Section {
-    String profile = PolicyConfig.DEFAULT_PROFILE;
-    List<String> protocols = List.of();
-    List<String> suites = List.of();
-    List<String> groups = List.of();
-    List<String> alpn = List.of();
-    final String engine;
+    private final String engine;
+    private String profile = PolicyConfig.DEFAULT_PROFILE;
+    private List<String> protocols = List.of();
+    private List<String> suites = List.of();
+    private List<String> groups = List.of();
+    private List<String> alpn = List.of();
 
     Section(String engine) {
       this.engine = engine;
+    }
+
+    Section profile(String name) {
+      profile = name;
+      return this;
+    }
+
+    Section protocols(String... names) {
+      protocols = List.of(names);
+      return this;
+    }
+
+    Section suites(String... names) {
+      suites = List.of(names);
+      return this;
+    }
+
+    Section groups(String... names) {
+      groups = List.of(names);
+      return this;
+    }
+
+    Section alpn(String... names) {
+      alpn = List.of(names);
+      return this;
     }
 
     PolicyConfig config() {
@@ -62,22 +87,20 @@ class PolicyResolverTest {
     return new Resolved(policy, problems.list());
   }
 
+  private static List<String> problems(Section s) {
+    return resolve(s).problems();
+  }
+
   private static TlsPolicy resolveCleanly(Section s) {
     Resolved r = resolve(s);
     assertEquals(List.of(), r.problems());
     return r.policy();
   }
 
-  private static Section profile(String engine, String profile) {
-    Section s = new Section(engine);
-    s.profile = profile;
-    return s;
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void modernIsTls13OnlyWithItsThreeSuites(String engine) {
-    TlsPolicy p = resolveCleanly(profile(engine, "modern"));
+    TlsPolicy p = resolveCleanly(new Section(engine).profile("modern"));
     assertEquals("modern", p.profile());
     assertEquals(engine, p.engine());
     assertEquals(List.of("TLSv1.3"), p.protocols());
@@ -103,7 +126,7 @@ class PolicyResolverTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void legacyAddsOldProtocolsAndCbcSuitesTheEngineHasAndIsWeakened(String engine) {
-    TlsPolicy p = resolveCleanly(profile(engine, "legacy"));
+    TlsPolicy p = resolveCleanly(new Section(engine).profile("legacy"));
     assertEquals(List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"), p.protocols());
     assertTrue(p.allowsPreTls12());
     assertEquals(INTERMEDIATE, p.cipherSuites().subList(0, INTERMEDIATE.size()), "the strong suites stay first");
@@ -126,19 +149,15 @@ class PolicyResolverTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void namedGroupsInAnyUsualSpellingAreTakenInOrderOnce(String engine) {
-    Section s = new Section(engine);
-    s.groups = List.of("P-384", "X25519", "prime256v1", "secp384r1");
-    assertEquals(List.of("secp384r1", "x25519", "secp256r1"), resolveCleanly(s).namedGroups());
+    assertEquals(List.of("secp384r1", "x25519", "secp256r1"),
+        resolveCleanly(new Section(engine).groups("P-384", "X25519", "prime256v1", "secp384r1")).namedGroups());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void unknownNamesAreReportedUnderTheirKeyWithTheFix(String engine) {
-    Section s = profile(engine, "strict");
-    s.protocols = List.of("TLSv1.2", "SSLv3");
-    s.suites = List.of(ECDSA_128, "TLS_FOO_WITH_BAR");
-    s.groups = List.of("x25519", "curve9");
-    Resolved r = resolve(s);
+    Resolved r = resolve(new Section(engine).profile("strict").protocols("TLSv1.2", "SSLv3")
+        .suites(ECDSA_128, "TLS_FOO_WITH_BAR").groups("x25519", "curve9"));
     assertEquals(List.of(
         PATH + ".policy: unknown policy 'strict'; use modern, intermediate or legacy",
         PATH + ".protocols[1]: unknown protocol 'SSLv3'; use TLSv1.3 or TLSv1.2",
@@ -155,42 +174,34 @@ class PolicyResolverTest {
 
   @Test
   void unknownEngineIsReportedUnderItsKey() {
-    Resolved r = resolve(new Section("boringssl"));
-    assertEquals(List.of(PATH + ".engine: unknown engine 'boringssl'; use openssl or jdk"), r.problems());
+    assertEquals(List.of(PATH + ".engine: unknown engine 'boringssl'; use openssl or jdk"),
+        problems(new Section("boringssl")));
   }
 
   @Test
   void groupsOneEngineLacksAreReportedWithTheEngineThatHasThem() {
-    Section jdk = new Section("jdk");
-    jdk.groups = List.of("X25519MLKEM768");
     assertEquals(List.of(PATH + ".namedGroups[0]: group 'X25519MLKEM768' needs engine: openssl (the JDK engine on "
-        + "Java 17 has no ML-KEM)"), resolve(jdk).problems());
-    Section openssl = new Section("openssl");
-    openssl.groups = List.of("ffdhe2048");
+        + "Java 17 has no ML-KEM)"), problems(new Section("jdk").groups("X25519MLKEM768")));
     assertEquals(List.of(PATH + ".namedGroups[0]: group 'ffdhe2048' is not supported by the OpenSSL engine; use "
-        + "X25519MLKEM768, X25519, secp256r1, secp384r1 or secp521r1, or engine: jdk"), resolve(openssl).problems());
+        + "X25519MLKEM768, X25519, secp256r1, secp384r1 or secp521r1, or engine: jdk"),
+        problems(new Section("openssl").groups("ffdhe2048")));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void weakProtocolsAndBrokenSuitesNeedTheLegacyProfile(String engine) {
-    Section s = new Section(engine);
-    s.protocols = List.of("TLSv1.1");
-    s.suites = List.of("TLS_RSA_WITH_3DES_EDE_CBC_SHA");
     assertEquals(List.of(PATH + ".protocols[0]: TLSv1.1 is insecure and only allowed with policy: legacy",
         PATH + ".cipherSuites[0]: TLS_RSA_WITH_3DES_EDE_CBC_SHA is broken (RC4, 3DES, DES, export, NULL or "
-            + "anonymous) and only allowed with policy: legacy"), resolve(s).problems());
-    Section legacy = profile(engine, "legacy");
-    legacy.protocols = List.of("TLSv1.2", "TLSv1.1");
-    assertEquals(List.of("TLSv1.2", "TLSv1.1"), resolveCleanly(legacy).protocols());
+            + "anonymous) and only allowed with policy: legacy"),
+        problems(new Section(engine).protocols("TLSv1.1").suites("TLS_RSA_WITH_3DES_EDE_CBC_SHA")));
+    assertEquals(List.of("TLSv1.2", "TLSv1.1"),
+        resolveCleanly(new Section(engine).profile("legacy").protocols("TLSv1.2", "TLSv1.1")).protocols());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void explicitProtocolsReplaceTheProfilesInAnyUsualSpelling(String engine) {
-    Section s = new Section(engine);
-    s.protocols = List.of("tls1.2", "TLSv1.2");
-    TlsPolicy p = resolveCleanly(s);
+    TlsPolicy p = resolveCleanly(new Section(engine).protocols("tls1.2", "TLSv1.2"));
     assertEquals(List.of("TLSv1.2"), p.protocols());
     assertFalse(p.weakened(), "TLS 1.2 alone is within the intermediate profile");
   }
@@ -198,10 +209,7 @@ class PolicyResolverTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void explicitAeadSuitesKeepTheirOrderAndAreNotWeakened(String engine) {
-    Section s = new Section(engine);
-    s.protocols = List.of("TLSv1.2");
-    s.suites = List.of(ECDSA_256, ECDSA_128);
-    TlsPolicy p = resolveCleanly(s);
+    TlsPolicy p = resolveCleanly(new Section(engine).protocols("TLSv1.2").suites(ECDSA_256, ECDSA_128));
     assertEquals(List.of(ECDSA_256, ECDSA_128), p.cipherSuites());
     assertFalse(p.weakened());
   }
@@ -209,58 +217,47 @@ class PolicyResolverTest {
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void anExplicitSuiteOutsideTheIntermediateProfileWeakensThePolicy(String engine) {
-    Section s = new Section(engine);
-    s.protocols = List.of("TLSv1.2");
-    s.suites = List.of(ECDSA_128, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
-    TlsPolicy p = resolveCleanly(s);
+    TlsPolicy p = resolveCleanly(new Section(engine).protocols("TLSv1.2")
+        .suites(ECDSA_128, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"));
     assertEquals("intermediate", p.profile());
     assertTrue(p.weakened());
   }
 
   @Test
   void restrictingTls13SuitesIsNotedOnOpensslWhichCannotDoIt() {
-    Section openssl = new Section("openssl");
-    openssl.suites = List.of("TLS_AES_256_GCM_SHA384", ECDSA_256);
     assertEquals(List.of(PATH + ".cipherSuites: the OpenSSL engine cannot restrict TLS 1.3 suites; all three of "
-        + TLS13 + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)"), resolveCleanly(openssl).notes());
-    Section jdk = new Section("jdk");
-    jdk.suites = openssl.suites;
-    TlsPolicy p = resolveCleanly(jdk);
+        + TLS13 + " stay enabled for TLS 1.3 (use engine: jdk to restrict them)"),
+        resolveCleanly(new Section("openssl").suites("TLS_AES_256_GCM_SHA384", ECDSA_256)).notes());
+    TlsPolicy p = resolveCleanly(new Section("jdk").suites("TLS_AES_256_GCM_SHA384", ECDSA_256));
     assertEquals(List.of("TLS_AES_256_GCM_SHA384", ECDSA_256), p.cipherSuites());
     assertEquals(List.of(), p.notes());
   }
 
   @Test
   void onlyTls13SuitesWithoutTls13IsReported() {
-    Section s = new Section("jdk");
-    s.protocols = List.of("TLSv1.2");
-    s.suites = List.of("TLS_AES_128_GCM_SHA256");
     assertEquals(List.of(PATH + ".cipherSuites: only TLS 1.3 suites listed but TLS 1.3 is not enabled; add TLS 1.2 "
-        + "suites or enable TLSv1.3"), resolve(s).problems());
+        + "suites or enable TLSv1.3"), problems(new Section("jdk").protocols("TLSv1.2").suites(TLS13.get(0))));
   }
 
   /** Every handshake would fail (both engines refuse it: "No appropriate protocol", NO_SUPPORTED_VERSIONS_ENABLED). */
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void onlyTls12SuitesWithTls13AloneIsReported(String engine) {
-    Section s = profile(engine, "modern");
-    s.suites = List.of(ECDSA_128);
     assertEquals(List.of(PATH + ".cipherSuites: no suite usable with the enabled protocols [TLSv1.3]; add a TLS "
-        + "1.3 suite such as TLS_AES_128_GCM_SHA256, or enable TLSv1.2"), resolve(s).problems());
+        + "1.3 suite such as TLS_AES_128_GCM_SHA256, or enable TLSv1.2"),
+        problems(new Section(engine).profile("modern").suites(ECDSA_128)));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"openssl", "jdk"})
   void alpnIsPassedThroughInOrderAndNamesAreChecked(String engine) {
-    Section s = new Section(engine);
-    s.alpn = List.of("h2", "http/1.1");
-    TlsPolicy p = resolveCleanly(s);
+    TlsPolicy p = resolveCleanly(new Section(engine).alpn("h2", "http/1.1"));
     assertEquals(List.of("h2", "http/1.1"), p.alpn());
     assertEquals(engine.equals("openssl"), p.notes().stream().anyMatch(n -> n.startsWith(PATH + ".alpn: with the "
         + "OpenSSL engine an ALPN mismatch does not fail the handshake")), p.notes().toString());
-    s.alpn = List.of("h2", "", "x".repeat(256));
     assertEquals(List.of(PATH + ".alpn[1]: an ALPN protocol name must be 1 to 255 characters",
-        PATH + ".alpn[2]: an ALPN protocol name must be 1 to 255 characters"), resolve(s).problems());
+        PATH + ".alpn[2]: an ALPN protocol name must be 1 to 255 characters"),
+        problems(new Section(engine).alpn("h2", "", "x".repeat(256))));
   }
 
   @Test
