@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.testkit.TestPki;
-import io.tlsproxy.tls.material.CertificateInUse;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
