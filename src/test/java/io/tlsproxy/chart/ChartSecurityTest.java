@@ -1,23 +1,94 @@
 package io.tlsproxy.chart;
 
 import static io.tlsproxy.chart.HelmChartTest.CHART;
+import static io.tlsproxy.chart.HelmChartTest.config;
+import static io.tlsproxy.chart.HelmChartTest.notes;
 import static io.tlsproxy.chart.HelmChartTest.pod;
 import static io.tlsproxy.chart.HelmChartTest.render;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.yaml.snakeyaml.Yaml;
 
-/** What the chart leaves open: a sidecar's application port that would bypass the proxy's client certificates. */
+/**
+ * What the chart leaves open: the admin endpoint (no way to stop the proxy but where the application needs one,
+ * no Service port but for the ServiceMonitor) and a sidecar's application port that would bypass the proxy's
+ * client certificates.
+ */
 class ChartSecurityTest {
 
   @TempDir
   Path dir;
+
+  static Stream<Path> scenarios() throws Exception {
+    return HelmChartTest.scenarios();
+  }
+
+  private static Map<?, ?> admin(HelmChartTest.Rendered r) {
+    return (Map<?, ?>) ((Map<?, ?>) new Yaml().load(config(r))).get("admin");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void quitIsEnabledOnlyForAClassicSidecar(Path values) {
+    Map<?, ?> admin = admin(render(values));
+    if (values.getFileName().toString().equals("sidecar-classic-values.yaml")) {
+      assertEquals(true, admin.get("enableQuit"), "the application stops a classic sidecar: " + admin);
+    } else {
+      assertFalse(admin.containsKey("enableQuit"), "POST /quitquitquit stays off (404): " + admin);
+    }
+  }
+
+  @Test
+  void theChartOwnsEnableQuitInARawConfig() throws Exception {
+    Path values = Files.writeString(dir.resolve("quit-values.yaml"), """
+        config:
+          admin: {enableQuit: true}
+          listeners: [{name: web, listen: "0.0.0.0:8443", upstream: {endpoints: ["web-backend:8080"]}}]
+        """);
+    assertEquals(Map.of("listen", "0.0.0.0:9901"), admin(render(values)), "a gateway is stopped by SIGTERM only");
+  }
+
+  @Test
+  void aClassicSidecarsNotesTellTheApplicationHowToStopTheProxy() {
+    String notes = notes("sidecar-classic");
+    assertTrue(notes.contains("curl -X POST http://127.0.0.1:9901/quitquitquit"), notes);
+    assertFalse(notes("sidecar-native").contains("quitquitquit"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void theAdminPortIsNotOnTheServiceWithoutTheServiceMonitor(Path values) {
+    HelmChartTest.Rendered r = render(values);
+    assertFalse(r.has("ServiceMonitor"), "no monitoring.coreos.com/v1 API in a plain render");
+    assertEquals(List.of(), adminServicePorts(r));
+  }
+
+  @Test
+  void theServiceMonitorBringsTheAdminPortOntoTheService() {
+    HelmChartTest.Rendered r = render(CHART.resolve("ci/servicemonitor-values.yaml"),
+        Map.of("metrics.serviceMonitor.skipApiCheck", true));
+    assertTrue(r.has("ServiceMonitor"));
+    assertEquals(List.of(9901), adminServicePorts(r));
+  }
+
+  private static List<Integer> adminServicePorts(HelmChartTest.Rendered r) {
+    return r.one("Service", Service.class).getSpec().getPorts().stream()
+        .filter(p -> p.getName().equals("admin") || p.getPort() == 9901).map(ServicePort::getPort).toList();
+  }
 
   /** The application declares the port the proxy forwards to: the first example of the chart did this. */
   private static final String EXPOSED = """
