@@ -10,8 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,8 +31,8 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * What the chart leaves open: the admin endpoint (no way to stop the proxy but where the application needs one,
- * no Service port but for the ServiceMonitor) and a sidecar's application port that would bypass the proxy's
- * client certificates.
+ * no Service port but for the ServiceMonitor), the NetworkPolicy, and a sidecar's application port that would
+ * bypass the proxy's client certificates.
  */
 class ChartSecurityTest {
 
@@ -88,6 +94,72 @@ class ChartSecurityTest {
   private static List<Integer> adminServicePorts(HelmChartTest.Rendered r) {
     return r.one("Service", Service.class).getSpec().getPorts().stream()
         .filter(p -> p.getName().equals("admin") || p.getPort() == 9901).map(ServicePort::getPort).toList();
+  }
+
+  @Test
+  void noNetworkPolicyUnlessAskedFor() {
+    assertFalse(render(null).has("NetworkPolicy"));
+  }
+
+  @Test
+  void networkPolicyAdmitsClientsToTheListenersAndMonitoringToTheAdminPortOnly() {
+    HelmChartTest.Rendered r = render(CHART.resolve("ci/networkpolicy-values.yaml"));
+    NetworkPolicy policy = r.one("NetworkPolicy", NetworkPolicy.class);
+    assertEquals(r.one("Deployment", Deployment.class).getSpec().getSelector().getMatchLabels(),
+        policy.getSpec().getPodSelector().getMatchLabels(), "selects the proxy's pods");
+    assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+    List<NetworkPolicyIngressRule> rules = policy.getSpec().getIngress();
+    assertEquals(2, rules.size(), "listeners and admin, nothing else: " + rules);
+
+    assertEquals(List.of(8443, 5432), ports(rules.get(0)), "the listeners' container ports");
+    List<NetworkPolicyPeer> clients = rules.get(0).getFrom();
+    assertEquals("ingress-nginx", clients.get(0).getNamespaceSelector().getMatchLabels()
+        .get("kubernetes.io/metadata.name"));
+    assertEquals("10.20.0.0/16", clients.get(1).getIpBlock().getCidr());
+    assertEquals(List.of("10.20.99.0/24"), clients.get(1).getIpBlock().getExcept());
+
+    assertEquals(List.of(9901), ports(rules.get(1)), "the admin port");
+    NetworkPolicyPeer prometheus = rules.get(1).getFrom().get(0);
+    assertEquals("monitoring", prometheus.getNamespaceSelector().getMatchLabels()
+        .get("kubernetes.io/metadata.name"));
+    assertEquals("prometheus", prometheus.getPodSelector().getMatchLabels().get("app.kubernetes.io/name"));
+  }
+
+  @Test
+  void networkPolicyShutsASidecarsApplicationPortAndAdminWithoutMonitoringPeers() {
+    HelmChartTest.Rendered r = render(CHART.resolve("ci/sidecar-native-values.yaml"),
+        Map.of("networkPolicy.enabled", true, "sidecar.allowAppPortExposure", true));
+    List<NetworkPolicyIngressRule> rules = r.one("NetworkPolicy", NetworkPolicy.class).getSpec().getIngress();
+    assertEquals(1, rules.size(), "no monitoring peers: no rule for the admin port: " + rules);
+    assertEquals(List.of(8443), ports(rules.get(0)), "the listener only, not the application's 8080");
+    assertTrue(rules.get(0).getFrom().isEmpty(), "no clients named: any source may reach the listener");
+  }
+
+  @Test
+  void networkPolicyOfAPodWithNothingToServeAdmitsNothing() throws Exception {
+    Path values = Files.writeString(dir.resolve("loopback-values.yaml"), """
+        networkPolicy: {enabled: true}
+        config:
+          listeners: [{name: db, listen: "127.0.0.1:5432", upstream: {endpoints: ["db.internal:5432"]}}]
+        """);
+    NetworkPolicy policy = render(values).one("NetworkPolicy", NetworkPolicy.class);
+    assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+    assertEquals(List.of(), policy.getSpec().getIngress(), "a loopback listener and no monitoring peers");
+  }
+
+  private static List<Integer> ports(NetworkPolicyIngressRule rule) {
+    for (NetworkPolicyPort p : rule.getPorts()) {
+      assertEquals("TCP", p.getProtocol());
+    }
+    return rule.getPorts().stream().map(NetworkPolicyPort::getPort).map(IntOrString::getIntVal).toList();
+  }
+
+  @Test
+  void networkPolicyPeersAreCheckedByTheSchema() throws Exception {
+    Path values = Files.writeString(dir.resolve("peer-values.yaml"),
+        "networkPolicy: {enabled: true, monitoring: [{namespaceSelecter: {matchLabels: {a: b}}}]}\n");
+    var e = assertThrows(IllegalStateException.class, () -> render(values));
+    assertTrue(e.getMessage().contains("namespaceSelecter"), e.getMessage());
   }
 
   /** The application declares the port the proxy forwards to: the first example of the chart did this. */
