@@ -62,7 +62,8 @@ WORKDIR /etc/tlsproxy
 EXPOSE 8080 8443 9901
 ENTRYPOINT ["tlsproxy"]
 CMD ["--config", "/etc/tlsproxy/tlsproxy.yaml"]
-# Last, so that a new revision changes no layer above. https://github.com/opencontainers/image-spec/blob/main/annotations.md
+# Last, so that a new revision changes no layer above. The keys:
+# https://github.com/opencontainers/image-spec/blob/main/annotations.md
 ARG VERSION
 ARG REVISION
 ARG SOURCE
