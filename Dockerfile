@@ -11,6 +11,12 @@ ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
 # build: compile here (the default). prebuilt: copy target/tlsproxy.jar from the build context instead, for
 # builders that cannot reach a Maven repository from inside the build.
 ARG JAR_FROM=build
+# What the image's org.opencontainers.image.* labels say beyond the fixed ones: the version (the jar's, as
+# `tlsproxy --version` prints it), the source revision (a commit) and the repository's URL, e.g.
+#   --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" --build-arg SOURCE=https://...
+ARG VERSION=""
+ARG REVISION=""
+ARG SOURCE=""
 
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
@@ -20,9 +26,12 @@ COPY pom.xml .
 RUN mvn -B -q dependency:go-offline
 COPY src/main src/main
 RUN mvn -B -q package -DskipTests && mkdir -p /out && cp target/tlsproxy.jar /out/
+# The SBOM that the build put into the jar, also as a file of its own for scanners.
+RUN cd /out && jar xf tlsproxy.jar META-INF/sbom/bom.json && mv META-INF/sbom/bom.json . && rm -r META-INF
 
 FROM ${BUILD_IMAGE} AS prebuilt
 COPY target/tlsproxy.jar /out/tlsproxy.jar
+RUN cd /out && jar xf tlsproxy.jar META-INF/sbom/bom.json && mv META-INF/sbom/bom.json . && rm -r META-INF
 
 FROM ${JAR_FROM} AS jar
 
@@ -34,12 +43,14 @@ RUN echo "tlsproxy:x:${UID}:${UID}:tlsproxy:/tmp:/usr/sbin/nologin" >> /etc/pass
  && echo "tlsproxy:x:${UID}:" >> /etc/group \
  && mkdir -p /opt/tlsproxy /etc/tlsproxy/certs
 COPY --from=jar /out/tlsproxy.jar /opt/tlsproxy/tlsproxy.jar
+# CycloneDX: the jar's dependencies (Vert.x, Netty, BoringSSL builds, ...); the JRE comes from the base image.
+COPY --from=jar /out/bom.json /opt/tlsproxy/sbom/bom.json
 COPY container/tlsproxy container/train-cds /usr/local/bin/
 COPY container/tlsproxy.yaml /etc/tlsproxy/tlsproxy.yaml
 # Everything stays root-owned and read-only to the proxy; it writes nothing but what the JVM puts in /tmp,
 # which should be a tmpfs when the root filesystem is read-only.
 RUN chmod 0755 /usr/local/bin/tlsproxy /usr/local/bin/train-cds \
- && chmod 0644 /opt/tlsproxy/tlsproxy.jar /etc/tlsproxy/tlsproxy.yaml
+ && chmod 0644 /opt/tlsproxy/tlsproxy.jar /opt/tlsproxy/sbom/bom.json /etc/tlsproxy/tlsproxy.yaml
 # A class data sharing archive from one training run of the proxy, which the launcher maps at every start: the
 # start takes a quarter to a third less time (docs/performance.md). It fits this JDK and jar only, so an image
 # that replaces either should run train-cds again (the JVM ignores an archive that does not fit).
@@ -51,3 +62,14 @@ WORKDIR /etc/tlsproxy
 EXPOSE 8080 8443 9901
 ENTRYPOINT ["tlsproxy"]
 CMD ["--config", "/etc/tlsproxy/tlsproxy.yaml"]
+# Last, so that a new revision changes no layer above. The keys:
+# https://github.com/opencontainers/image-spec/blob/main/annotations.md
+ARG VERSION
+ARG REVISION
+ARG SOURCE
+LABEL org.opencontainers.image.title="tlsproxy" \
+      org.opencontainers.image.description="TLS-terminating TCP proxy and tunnel on Vert.x" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"

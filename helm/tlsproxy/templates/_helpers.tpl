@@ -122,6 +122,12 @@ listeners; either way with the keys the pod depends on set from the chart's valu
 {{- end }}
 {{- $admin := deepCopy ($cfg.admin | default dict) }}
 {{- $_ := set $admin "listen" (printf "0.0.0.0:%d" (int .Values.admin.port)) }}
+{{- /* POST /quitquitquit (from loopback only) where the application must stop the proxy: a classic sidecar
+outlives the app's exit otherwise, and a Job's pod never completes. Off everywhere else: SIGTERM drains. */}}
+{{- $_ := unset $admin "enableQuit" }}
+{{- if and (eq .Values.mode "sidecar") (not .Values.sidecar.native) }}
+{{- $_ := set $admin "enableQuit" true }}
+{{- end }}
 {{- $shutdown := deepCopy ($cfg.shutdown | default dict) }}
 {{- $_ := set $shutdown "drainTimeout" (printf "%ds" (int .Values.shutdown.drainTimeoutSeconds)) }}
 {{- $_ := set $shutdown "acceptDuringDrain" .Values.shutdown.acceptDuringDrain }}

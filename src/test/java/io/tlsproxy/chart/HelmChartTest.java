@@ -49,8 +49,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class HelmChartTest {
 
-  private static final Path CHART = Path.of("helm/tlsproxy");
-  private static final String KUBE_VERSION = "v1.31.0";
+  static final Path CHART = Path.of("helm/tlsproxy");
+  static final String KUBE_VERSION = "v1.31.0";
   private static final JsonMapper MAPPER = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
@@ -86,12 +86,23 @@ class HelmChartTest {
   }
 
   static Rendered render(Path values) {
-    var template = new Helm(CHART).template().withName("edge").withNamespace("proxies")
-        .withKubeVersion(KUBE_VERSION);
+    return render(values, Map.of());
+  }
+
+  /** Renders a scenario (null: the chart's defaults) with {@code --set} values on top. */
+  static Rendered render(Path values, Map<String, Object> set) {
+    return parse(template(CHART, values, KUBE_VERSION, set));
+  }
+
+  /** What {@code helm template} prints for the chart at {@code chart} on a cluster of {@code kubeVersion}. */
+  static String template(Path chart, Path values, String kubeVersion, Map<String, Object> set) {
+    var template = new Helm(chart).template().withName("edge").withNamespace("proxies")
+        .withKubeVersion(kubeVersion);
     if (values != null) {
       template.withValuesFile(values.toAbsolutePath());
     }
-    return parse(template.call());
+    set.forEach(template::set);
+    return template.call();
   }
 
   @SuppressWarnings("unchecked")
@@ -366,9 +377,15 @@ class HelmChartTest {
 
   /** What helm install prints for a ci/ scenario, NOTES.txt included (a client-only dry run). */
   static String notes(String scenario) {
-    return new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
-        .withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml").toAbsolutePath()).dryRun().clientOnly()
-        .call().getOutput();
+    return notes(scenario, Map.of());
+  }
+
+  /** The same with {@code --set} values on top. */
+  static String notes(String scenario, Map<String, Object> set) {
+    var install = new Helm(CHART).install().withName("edge").withNamespace("proxies").withKubeVersion(KUBE_VERSION)
+        .withValuesFile(CHART.resolve("ci/" + scenario + "-values.yaml").toAbsolutePath()).dryRun().clientOnly();
+    set.forEach(install::set);
+    return install.call().getOutput();
   }
 
   /**
@@ -377,7 +394,16 @@ class HelmChartTest {
    * helm-java's lint takes no values file, so this is how the chart is linted with a user's values.
    */
   static Path chartWithValues(Path values) throws Exception {
-    Path copy = dir.resolve("lint-" + values.getFileName()).resolve("tlsproxy");
+    Path copy = copyChart(dir.resolve("lint-" + values.getFileName()).resolve("tlsproxy"));
+    Yaml yaml = new Yaml();
+    Object merged = merge(yaml.load(Files.readString(CHART.resolve("values.yaml"))),
+        yaml.load(Files.readString(values)));
+    Files.writeString(copy.resolve("values.yaml"), yaml.dump(merged));
+    return copy;
+  }
+
+  /** A copy of the chart at {@code copy}, to be changed by a test. */
+  static Path copyChart(Path copy) throws Exception {
     try (Stream<Path> files = Files.walk(CHART)) {
       for (Path source : files.toList()) {
         Path target = copy.resolve(CHART.relativize(source).toString());
@@ -388,10 +414,6 @@ class HelmChartTest {
         }
       }
     }
-    Yaml yaml = new Yaml();
-    Object merged = merge(yaml.load(Files.readString(CHART.resolve("values.yaml"))),
-        yaml.load(Files.readString(values)));
-    Files.writeString(copy.resolve("values.yaml"), yaml.dump(merged));
     return copy;
   }
 
@@ -434,7 +456,7 @@ class HelmChartTest {
     Rendered plain = render(null);
     assertEquals(List.of("tlsproxy"), pod(plain).getContainers().stream().map(Container::getName).toList());
     assertFalse(plain.has("Certificate"));
-    Rendered withCm = render(CHART.resolve("ci/cert-manager-values.yaml"));
+    Rendered withCm = render(CHART.resolve("ci/cert-manager-values.yaml"), Map.of("certManager.skipApiCheck", true));
     Map<String, Object> cert = withCm.byKind().get("Certificate").get(0);
     String secret = (String) ((Map<?, ?>) cert.get("spec")).get("secretName");
     assertTrue(pod(withCm).getVolumes().stream()
@@ -457,7 +479,8 @@ class HelmChartTest {
 
   @Test
   void scrapeAnnotationsServiceMonitorAndDashboard() {
-    Rendered r = render(CHART.resolve("ci/servicemonitor-values.yaml"));
+    Rendered r = render(CHART.resolve("ci/servicemonitor-values.yaml"),
+        Map.of("metrics.serviceMonitor.skipApiCheck", true));
     Map<String, String> annotations = r.one("Deployment", Deployment.class).getSpec().getTemplate().getMetadata()
         .getAnnotations();
     assertEquals("true", annotations.get("prometheus.io/scrape"));
