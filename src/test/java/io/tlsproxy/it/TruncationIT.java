@@ -97,9 +97,7 @@ class TruncationIT {
     String listener = "in-" + engine;
     double before = closed(listener, "client_truncated");
     try (Socket raw = new Socket()) {
-      raw.connect(new InetSocketAddress("127.0.0.1", proxy.port(listener)));
-      SSLSocket tls = (SSLSocket) clientTls.getSocketFactory().createSocket(raw, "proxy.test", raw.getPort(), false);
-      tls.startHandshake();
+      SSLSocket tls = tlsOver(raw, listener);
       tls.getOutputStream().write(REQUEST);
       tls.getOutputStream().flush();
       raw.shutdownOutput(); // FIN, no close_notify
@@ -116,9 +114,7 @@ class TruncationIT {
     String listener = "in-" + engine;
     double truncatedBefore = closed(listener, "client_truncated");
     try (Socket raw = new Socket()) {
-      raw.connect(new InetSocketAddress("127.0.0.1", proxy.port(listener)));
-      SSLSocket tls = (SSLSocket) clientTls.getSocketFactory().createSocket(raw, "proxy.test", raw.getPort(), false);
-      tls.startHandshake();
+      SSLSocket tls = tlsOver(raw, listener);
       tls.getOutputStream().write(REQUEST);
       tls.shutdownOutput(); // TLS 1.3 close_notify for this direction, then the reply still comes
       raw.shutdownOutput();
@@ -143,6 +139,14 @@ class TruncationIT {
           "access line: " + logs.closingLine(listener, client));
     }
     awaitCount(listener, "upstream_truncated", before + 1);
+  }
+
+  /** TLS over {@code raw}, connected to {@code listener}: closing {@code raw}'s output then sends a bare FIN. */
+  private SSLSocket tlsOver(Socket raw, String listener) throws IOException {
+    raw.connect(new InetSocketAddress("127.0.0.1", proxy.port(listener)));
+    SSLSocket tls = (SSLSocket) clientTls.getSocketFactory().createSocket(raw, "proxy.test", raw.getPort(), false);
+    tls.startHandshake();
+    return tls;
   }
 
   private double closed(String listener, String reason) throws Exception {
