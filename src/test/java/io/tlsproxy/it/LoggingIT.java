@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.Ports;
+import io.tlsproxy.testkit.ProxyFixture;
+import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyProcess;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -22,11 +24,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a log pipeline sees on the proxy's standard error: with {@code logging.format: json} every line of a whole
@@ -37,23 +38,18 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LoggingIT {
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private TestPki.Issued ca;
   private TestPki.Issued cert;
   private TestServer backend;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     ca = pki.ca("logging-ca");
     cert = pki.server(ca, "log.test", "log.test");
-    backend = TestServer.echo();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    backend.close();
+    backend = fx.echoBackend();
   }
 
   private String config(String logging) {
@@ -91,7 +87,7 @@ class LoggingIT {
 
   @Test
   void everyLineOfAJsonRunIsAJsonObjectThatJqReads() throws Exception {
-    ProxyProcess proxy = ProxyProcess.start(dir, config("{format: json}"), 1);
+    ProxyProcess proxy = fx.startProcess(config("{format: json}"), 1);
     try {
       traffic(proxy);
       proxy.awaitLine(Duration.ofSeconds(15), "\"close\":\"handshake_failed:not_tls\"");
@@ -108,7 +104,7 @@ class LoggingIT {
       assertTrue(lines.stream().anyMatch(l -> l.contains(part)), "no line with " + part + ": " + lines);
     }
     assertEquals(List.of(), lines.stream().filter(l -> !l.startsWith("{")).toList(), "lines that are not JSON");
-    Path log = dir.resolve("json-run.log");
+    Path log = fx.dir().resolve("json-run.log");
     Files.write(log, lines);
     // -s reads every line as one document of an array: a line that is not JSON fails the whole run.
     // Prints the lines that fail, so that an empty array is the pass.
@@ -122,7 +118,7 @@ class LoggingIT {
 
   @Test
   void accessFalseDropsConnectionLinesAndNothingElse() throws Exception {
-    try (ProxyProcess proxy = ProxyProcess.start(dir, config("{access: false}"), 1)) {
+    try (ProxyProcess proxy = fx.startProcess(config("{access: false}"), 1)) {
       traffic(proxy);
       // The handshake failure is counted before the connection's end is logged; the scrape is the witness.
       proxy.awaitLine(Duration.ofSeconds(10), "admin listening on");
@@ -142,7 +138,7 @@ class LoggingIT {
 
   @Test
   void environmentLevelWinsOverTheFile() throws Exception {
-    try (ProxyProcess proxy = ProxyProcess.start(dir, config("{level: error}"), 1, List.of(),
+    try (ProxyProcess proxy = ProxyProcess.start(fx.dir(), config("{level: error}"), 1, List.of(),
         Map.of("TLSPROXY_LOG_LEVEL", "debug"))) {
       traffic(proxy);
       // At debug level the handshake failure's detail is logged; at error it would not be.
@@ -155,7 +151,7 @@ class LoggingIT {
   void levelFromTheFileHoldsBackLessSevereLines() throws Exception {
     int port = Ports.unused();
     String yaml = config("{level: warn}").replace("listen: 127.0.0.1:0", "listen: 127.0.0.1:" + port);
-    try (ProxyProcess proxy = ProxyProcess.start(dir, yaml, 0)) {
+    try (ProxyProcess proxy = fx.startProcess(yaml, 0)) {
       // Nothing at info says the port is open: the echo through it does. What start-up logs comes before that.
       Await.until("the listener serves", Duration.ofSeconds(30), () -> {
         try {
@@ -167,6 +163,22 @@ class LoggingIT {
       });
       assertTrue(proxy.lines().stream().noneMatch(l -> l.contains(" INFO ")), proxy.lines().toString());
     }
+  }
+
+  @Test
+  void anUnknownEnvironmentLevelStopsTheStartWithOneLine() throws Exception {
+    Path file = fx.dir().resolve("env-level.yaml");
+    Files.writeString(file, ProxyHarness.withEphemeralAdmin(config("{}")));
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main", "--config", file.toString());
+    pb.environment().put("TLSPROXY_LOG_LEVEL", "verbose");
+    pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Process p = pb.start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the proxy did not stop");
+    assertEquals(2, p.exitValue(), err);
+    assertTrue(err.lines().anyMatch(l -> l.equals("TLSPROXY_LOG_LEVEL: unknown value 'verbose'; use one of debug, "
+        + "info, warn, error")), err);
   }
 
   private static String jq(Path file, String filter) throws Exception {

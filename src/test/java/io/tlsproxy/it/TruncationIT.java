@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.LogCapture;
+import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.Scrape;
 import io.tlsproxy.testkit.TestPki;
@@ -14,14 +15,12 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,30 +36,28 @@ class TruncationIT {
   private static final byte[] REQUEST = "request\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] REPLY = "the whole reply\n".getBytes(StandardCharsets.US_ASCII);
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final ProxyFixture fx = ProxyFixture.create();
   private SSLContext clientTls;
   private SSLContext backendTls;
-  /** Reads the request to its end, then replies and closes properly. */
-  private TestServer plainReplier;
-  /** TLS: reads the request to its end, replies, then ends TCP without close_notify. */
-  private TestServer truncatingTlsBackend;
   private ProxyHarness proxy;
   private LogCapture logs;
 
   @BeforeAll
   void start() throws Exception {
-    TestPki pki = new TestPki(dir);
+    TestPki pki = fx.pki();
     TestPki.Issued ca = pki.ca("truncation-ca");
     TestPki.Issued proxyCert = pki.server(ca, "proxy.test", "proxy.test");
     backendTls = TestPki.serverContext(pki.server(ca, "backend.test", "backend.test"), null);
     clientTls = TestPki.clientContext(ca, null);
-    plainReplier = TestServer.plain((s, server) -> {
+    // Reads the request to its end, then replies and closes properly.
+    TestServer plainReplier = fx.backend((s, server) -> {
       readToEnd(s.getInputStream());
       s.getOutputStream().write(REPLY);
       s.close();
     });
-    truncatingTlsBackend = TestServer.plain((raw, server) -> {
+    // TLS: reads the request to its end, replies, then ends TCP without close_notify.
+    TestServer truncatingTlsBackend = fx.backend((raw, server) -> {
       SSLSocket tls = (SSLSocket) backendTls.getSocketFactory().createSocket(raw, null, raw.getPort(), false);
       tls.setUseClientMode(false);
       readToEnd(tls.getInputStream());
@@ -70,7 +67,7 @@ class TruncationIT {
       readToEnd(raw.getInputStream());
       raw.close();
     });
-    logs = new LogCapture();
+    logs = fx.logs();
     StringBuilder yaml = new StringBuilder("listeners:\n");
     for (String engine : new String[] {"jdk", "openssl"}) {
       yaml.append("  - {name: in-").append(engine).append(", listen: 127.0.0.1:0, tls: {certificates: [{cert: ")
@@ -80,15 +77,7 @@ class TruncationIT {
           .append(truncatingTlsBackend.port()).append("], tls: {serverName: backend.test, ca: ")
           .append(ca.certFile()).append(", engine: ").append(engine).append("}}}\n");
     }
-    proxy = ProxyHarness.start(dir, yaml.toString());
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    proxy.close();
-    plainReplier.close();
-    truncatingTlsBackend.close();
-    logs.close();
+    proxy = fx.start(yaml.toString());
   }
 
   @ParameterizedTest
