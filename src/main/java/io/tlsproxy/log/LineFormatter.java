@@ -3,6 +3,7 @@ package io.tlsproxy.log;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -21,6 +22,11 @@ public final class LineFormatter extends Formatter {
 
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
       .withZone(ZoneOffset.UTC);
+
+  /** {@code t} as every line writes time: RFC 3339 in UTC with milliseconds, {@code 2026-12-06T03:09:13.123Z}. */
+  public static String timestamp(Instant t) {
+    return TS.format(t);
+  }
 
   private final boolean json;
 
@@ -46,7 +52,7 @@ public final class LineFormatter extends Formatter {
   public String format(LogRecord r) {
     Structured s = r.getParameters() != null && r.getParameters().length == 1
         && r.getParameters()[0] instanceof Structured st ? st : null;
-    String ts = TS.format(r.getInstant());
+    String ts = timestamp(r.getInstant());
     String level = label(r.getLevel());
     if (!json) {
       String msg = s != null ? r.getMessage() : formatMessage(r);

@@ -5,8 +5,6 @@ import io.tlsproxy.log.LineFormatter;
 import io.tlsproxy.metrics.CloseReason;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,8 +23,6 @@ final class ConnectionLogLine {
 
   private static final Logger ACCESS = Logger.getLogger("tlsproxy.access");
   private static final int MAX_VALUE = 256;
-  private static final DateTimeFormatter START = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-      .withZone(ZoneOffset.UTC);
   /** Connection ids: unique in this process, in the order connections were accepted. */
   private static final AtomicLong IDS = new AtomicLong();
 
@@ -140,7 +136,7 @@ final class ConnectionLogLine {
     f.put("client", client);
     f.put("via", via);
     f.put("id", id);
-    f.put("start", START.format(Instant.ofEpochMilli(startMillis)));
+    f.put("start", LineFormatter.timestamp(Instant.ofEpochMilli(startMillis)));
     f.put("sni", bounded(serverName));
     f.put("tls", downstreamTls);
     f.put("group", downstreamGroup);
