@@ -79,7 +79,7 @@ public final class PolicyResolver {
   public static String defaultEngine() {
     String chosen = System.getProperty("tlsproxy.defaultEngine");
     if (chosen != null) {
-      return chosen;
+      return chosen.trim().toLowerCase(Locale.ROOT);
     }
     return defaultEngineFallback() == null ? TlsPolicy.OPENSSL : TlsPolicy.JDK;
   }
@@ -143,9 +143,13 @@ public final class PolicyResolver {
     List<String> notes = new ArrayList<>();
     String engine = engineOf(config);
     if (engine == null) {
-      problems.add(path + ".engine", "unknown engine '" + config.engine() + "'; use openssl or jdk");
+      problems.add(path + ".engine", config.engine() != null
+          ? "unknown engine '" + config.engine() + "'; use openssl or jdk"
+          : "no engine given, and the default -Dtlsproxy.defaultEngine=" + defaultEngine + " is unknown; use openssl "
+              + "or jdk");
       engine = TlsPolicy.JDK;
-    } else if (TlsPolicy.OPENSSL.equals(config.engine()) && engine.equals(TlsPolicy.JDK)) {
+    } else if (config.engine() != null && TlsPolicy.OPENSSL.equals(config.engine().trim().toLowerCase(Locale.ROOT))
+        && engine.equals(TlsPolicy.JDK)) {
       notes.add(path + ".engine: the OpenSSL library cannot load on this platform ("
           + OpenSsl.unavailabilityCause() + "); using the JDK engine");
     }

@@ -286,6 +286,9 @@ class PolicyResolverTest {
       assertNull(PolicyResolver.defaultEngineFallback(), "a chosen default is no fallback to warn about");
       assertEquals(TlsPolicy.JDK, new PolicyResolver().engineOf(new Section(null).config()));
       assertEquals(TlsPolicy.OPENSSL, new PolicyResolver().engineOf(new Section("openssl").config()));
+
+      System.setProperty("tlsproxy.defaultEngine", " JDK ");
+      assertEquals(TlsPolicy.JDK, PolicyResolver.defaultEngine(), "the property is read as the key is");
     } finally {
       if (before == null) {
         System.clearProperty("tlsproxy.defaultEngine");
@@ -293,6 +296,16 @@ class PolicyResolverTest {
         System.setProperty("tlsproxy.defaultEngine", before);
       }
     }
+  }
+
+  @Test
+  void anUnknownDefaultEngineIsNamedAsTheDefaultNotAsTheSectionsKey() {
+    ConfigProblems problems = new ConfigProblems();
+    new PolicyResolver("boringssl").resolve(new Section(null).config(), problems);
+    assertEquals(1, problems.size(), problems.list().toString());
+    String problem = problems.list().get(0);
+    assertTrue(problem.endsWith("no engine given, and the default -Dtlsproxy.defaultEngine=boringssl is unknown; "
+        + "use openssl or jdk"), problem);
   }
 
   private static Set<String> engineSuites(String engine) {
