@@ -142,7 +142,8 @@ public final class ProxyServer {
   }
 
   private Future<Void> stopAccepting(Duration timeout) {
-    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> listeners.values().forEach(v -> v.connections().closeAll(CloseReason.DRAIN_TIMEOUT)));
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()),
+        id -> listeners.values().forEach(v -> v.connections().closeAll(CloseReason.DRAIN_TIMEOUT)));
     List<Future<Void>> shutdowns = new ArrayList<>();
     // The listeners' own deadline is a backstop behind ours, so that our close reason is the one logged.
     Duration backstop = timeout.plus(DRAIN_BACKSTOP);

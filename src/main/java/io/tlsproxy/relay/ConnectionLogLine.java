@@ -1,9 +1,7 @@
 package io.tlsproxy.relay;
 
-import io.tlsproxy.config.LoggingConfig.Format;
 import io.tlsproxy.log.LineFormatter;
 import io.tlsproxy.metrics.CloseReason;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,9 +13,9 @@ import java.util.logging.Logger;
 /**
  * The one line logged when a connection ends: its id and start, who, what TLS on each side and how long its
  * handshake took, how long the upstream connect took, bytes each way, how long the connection lasted and why it
- * closed. The record's text is logfmt (or, on a listener whose configuration asks for JSON, the fields as a JSON
- * object); it also carries the fields themselves, which the JSON line format writes as typed values. Values a
- * client controls (SNI) are bounded and escaped; no key material is ever part of it.
+ * closed. The record's text is logfmt; it also carries the fields themselves, which the JSON line format
+ * ({@code logging.format: json}) writes as typed values instead. Values a client controls (SNI) are bounded and
+ * escaped; no key material is ever part of it.
  */
 final class ConnectionLogLine {
 
@@ -26,7 +24,6 @@ final class ConnectionLogLine {
   /** Connection ids: unique in this process, in the order connections were accepted. */
   private static final AtomicLong IDS = new AtomicLong();
 
-  private final Format format;
   private final boolean enabled;
   private final long id = IDS.incrementAndGet();
   private final long startMillis = System.currentTimeMillis();
@@ -51,8 +48,7 @@ final class ConnectionLogLine {
   private String closeDetail;
 
   /** {@code enabled} false: nothing is logged ({@code logging.access: false}); the fields are still kept. */
-  ConnectionLogLine(Format format, boolean enabled, String listener, String client) {
-    this.format = format;
+  ConnectionLogLine(boolean enabled, String listener, String client) {
     this.enabled = enabled;
     this.listener = listener;
     this.client = client;
@@ -132,6 +128,7 @@ final class ConnectionLogLine {
       return;
     }
     Map<String, Object> f = new LinkedHashMap<>();
+    f.put("event", "connection");
     f.put("listener", listener);
     f.put("client", client);
     f.put("via", via);
@@ -154,20 +151,19 @@ final class ConnectionLogLine {
     f.put("refused", bounded(refused));
     f.put("close", closeReason == null ? "unknown" : closeReason.label(closeDetail));
     f.values().removeIf(v -> v == null);
-    Map<String, Object> withEvent = new LinkedHashMap<>();
-    withEvent.put("event", "connection");
-    withEvent.putAll(f);
-    LogRecord record = LineFormatter.structured(Level.INFO, "connection",
-        format == Format.JSON ? new JsonObject(withEvent).encode() : text(f), withEvent);
+    LogRecord record = LineFormatter.structured(Level.INFO, "connection", text(f), f);
     record.setLoggerName(ACCESS.getName());
     ACCESS.log(record);
   }
 
+  /** {@code connection listener=web ...}: the event is the line's first word, every other field a key=value. */
   private static String text(Map<String, Object> fields) {
     StringBuilder b = new StringBuilder(256).append("connection");
     fields.forEach((k, v) -> {
-      b.append(' ').append(k).append('=');
-      quoteIfNeeded(b, String.valueOf(v));
+      if (!k.equals("event")) {
+        b.append(' ').append(k).append('=');
+        quoteIfNeeded(b, String.valueOf(v));
+      }
     });
     return b.toString();
   }

@@ -7,11 +7,11 @@ import java.util.Set;
  * Where one connection is in its life. Every change goes through {@link ProxyConnection}, which refuses a move this
  * table does not allow:
  * <pre>
- *   ACCEPTED --+--&gt; PROXY_HEADER --+--&gt; HANDSHAKING --&gt; DIALLING --&gt; RELAYING --+--&gt; CLIENT_FINISHED ---+
- *              |                  |                      ^                       +--&gt; UPSTREAM_FINISHED -+
- *              +--&gt; HANDSHAKING   +--&gt; DIALLING (plain)  |                       +--&gt; ENDING_LIFETIME    |
- *              +--&gt; DIALLING (plaintext listener) -------+                                               v
- *   any state but CLOSED ----------------------------------------------------------------------&gt; CLOSING --&gt; CLOSED
+ *   ACCEPTED -+-&gt; PROXY_HEADER -+-&gt; HANDSHAKING --&gt; DIALLING --&gt; RELAYING -+-&gt; CLIENT_FINISHED ---+
+ *             |                 |                     ^                    +-&gt; UPSTREAM_FINISHED -+
+ *             +-&gt; HANDSHAKING   +-&gt; DIALLING (plain)  |                    +-&gt; ENDING_LIFETIME    |
+ *             +-&gt; DIALLING (plaintext listener) ------+                                           v
+ *   any state but CLOSED -------------------------------------------------------------&gt; CLOSING --&gt; CLOSED
  * </pre>
  * A state that finishes one direction can also reach {@code ENDING_LIFETIME}. {@code CLOSING} is entered exactly
  * once, with the reason recorded; {@code CLOSED} exactly once, when both channels are closed, and only then are the

@@ -27,8 +27,8 @@ public final class ListenerRuntime {
   /** Completed once no connection is open any more, after a drain began; null before. */
   private Promise<Void> drained;
 
-  public ListenerRuntime(ListenerSetup setup, Dialer dialer, Map<Route, UpstreamPool> pools, ConnectionTracker tracker,
-                  ListenerMetrics metrics, LoggingConfig logging) {
+  public ListenerRuntime(ListenerSetup setup, Dialer dialer, Map<Route, UpstreamPool> pools,
+                         ConnectionTracker tracker, ListenerMetrics metrics, LoggingConfig logging) {
     this.setup = setup;
     this.dialer = dialer;
     this.pools = Map.copyOf(pools);

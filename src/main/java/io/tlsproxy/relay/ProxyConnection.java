@@ -55,7 +55,7 @@ public final class ProxyConnection {
     this.listener = listener;
     this.down = down;
     this.downLeg = new RelayLeg(this);
-    this.log = new ConnectionLogLine(listener.logging().format(), listener.logging().access(), listener.name(),
+    this.log = new ConnectionLogLine(listener.logging().access(), listener.name(),
         String.valueOf(down.remoteAddress()));
     this.metrics = listener.metrics();
     this.downstream = new DownstreamStart(listener, this, down, downLeg, log, startNanos);

@@ -5,9 +5,5 @@ enum Side {
   /** The client that connected to the listener. */
   DOWNSTREAM,
   /** The endpoint tlsproxy dialled. */
-  UPSTREAM;
-
-  Side other() {
-    return this == DOWNSTREAM ? UPSTREAM : DOWNSTREAM;
-  }
+  UPSTREAM
 }

@@ -23,8 +23,8 @@ import javax.net.ssl.SSLSession;
 
 /**
  * The upstream side of one {@link ProxyConnection} until it relays: tries the endpoints of its route's pool, in
- * the order the pool chooses, each with the route's connect timeout, sends the PROXY header the upstream asks for ahead of any other byte,
- * then does the upstream TLS handshake. Each failed attempt is counted and the next endpoint is tried; the
+ * the order the pool chooses, each with the route's connect timeout, sends the PROXY header the upstream asks for
+ * ahead of any other byte, then does the upstream TLS handshake. Each failed attempt is counted and the next endpoint is tried; the
  * connection hears of the first success, or of the last failure once no endpoint is left. The channel and leg of
  * the attempt that succeeded stay here as the relay's upstream side. Runs on the connection's event loop.
  */

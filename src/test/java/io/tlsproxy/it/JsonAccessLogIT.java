@@ -3,6 +3,7 @@ package io.tlsproxy.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tlsproxy.log.LineFormatter;
 import io.tlsproxy.testkit.Clients;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyFixture;
@@ -35,8 +36,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With {@code logging: {format: json}} each connection's closing line is one JSON object whose values are what
- * the client did; a server name chosen by the client cannot break it. The default text line carries the
- * handshake time too.
+ * the client did; a server name chosen by the client cannot break it. The line format is the process's (set from
+ * the configuration at start, see LoggingIT): here the records are written by that JSON line format in this JVM.
+ * The default text line carries the handshake time too.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class JsonAccessLogIT {
@@ -50,6 +52,8 @@ class JsonAccessLogIT {
   private ProxyHarness jsonProxy;
   private ProxyHarness textProxy;
   private LogCapture logs;
+  /** The same records as the JSON line format writes them. */
+  private LogCapture jsonLogs;
 
   @BeforeAll
   void start() throws Exception {
@@ -58,6 +62,7 @@ class JsonAccessLogIT {
     TestPki.Issued cert = pki.server(ca, "log.test", "log.test");
     backend = fx.backend(JsonAccessLogIT::replyOnceRequestEnds);
     logs = fx.logs();
+    jsonLogs = fx.closing(new LogCapture(new LineFormatter(true)));
     String listener = """
         listeners:
           - name: %s
@@ -96,9 +101,8 @@ class JsonAccessLogIT {
   /** The JSON closing line of {@code client}'s connection, parsed; fails if it is not one JSON object. */
   private JsonObject jsonLine(Socket client) {
     String marker = "\"client\":\"/127.0.0.1:" + client.getLocalPort() + "\"";
-    String line = logs.await(l -> l.contains("\"event\":\"connection\"") && l.contains(marker),
+    String json = jsonLogs.await(l -> l.contains("\"event\":\"connection\"") && l.contains(marker),
         Duration.ofSeconds(15));
-    String json = line.substring(line.indexOf('{'));
     try {
       return new JsonObject(json);
     } catch (DecodeException e) {
@@ -120,14 +124,17 @@ class JsonAccessLogIT {
       assertEquals(s.getSession().getProtocol() + "/" + s.getSession().getCipherSuite(), line.getString("tls"));
     }
     long tookMs = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    Set<String> fields = new HashSet<>(Set.of("event", "listener", "client", "id", "start", "sni", "tls",
-        "handshake_ms", "upstream", "upstream_connect_ms", "bytes_to_upstream", "bytes_to_downstream",
-        "duration_ms", "close"));
+    Set<String> fields = new HashSet<>(Set.of("ts", "level", "logger", "msg", "event", "listener", "client", "id",
+        "start", "sni", "tls", "handshake_ms", "upstream", "upstream_connect_ms", "bytes_to_upstream",
+        "bytes_to_downstream", "duration_ms", "close"));
     if (TlsPolicy.OPENSSL.equals(PolicyResolver.defaultEngine())) {
       fields.add("group"); // only BoringSSL tells which key exchange group was used
     }
     assertEquals(fields, line.fieldNames(), line.encode());
     assertEquals("connection", line.getString("event"));
+    assertEquals("connection", line.getString("msg"));
+    assertEquals("tlsproxy.access", line.getString("logger"));
+    assertEquals("info", line.getString("level"));
     assertEquals("json", line.getString("listener"));
     assertEquals("log.test", line.getString("sni"));
     assertEquals("127.0.0.1:" + backend.port(), line.getString("upstream"));

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -14,14 +15,23 @@ public final class LogCapture extends Handler implements AutoCloseable {
 
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Logger logger = Logger.getLogger("tlsproxy");
+  /** Writes each record as a line; null: the level and the message. */
+  private final Formatter lineFormat;
 
+  /** Each record as its level and message, e.g. {@code INFO connection listener=web ...}. */
   public LogCapture() {
+    this(null);
+  }
+
+  /** Each record as {@code lineFormat} writes it (without the line end), e.g. the product's JSON lines. */
+  public LogCapture(Formatter lineFormat) {
+    this.lineFormat = lineFormat;
     logger.addHandler(this);
   }
 
   @Override
   public void publish(LogRecord r) {
-    lines.add(r.getLevel() + " " + r.getMessage());
+    lines.add(lineFormat == null ? r.getLevel() + " " + r.getMessage() : lineFormat.format(r).strip());
   }
 
   @Override

@@ -23,8 +23,9 @@ public final class PeerVerification {
   }
 
   /** The trust for a listener's client certificates, with its CRL and allow-list applied. */
-  public static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
-                                     Instant now, ConfigProblems problems, List<String> warnings) {
+  public static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas,
+                                           TrustManagerFactory trust, Instant now, ConfigProblems problems,
+                                           List<String> warnings) {
     String path = config.policy().path();
     List<PeerTrustManager.ChainCheck> checks = new ArrayList<>();
     if (config.crl() != null) {
@@ -47,8 +48,9 @@ public final class PeerVerification {
    * The trust for an upstream's certificate with its CRL, SANs and pins applied; {@code trust} null means the
    * JVM's trust store, and stays null when nothing is added.
    */
-  public static TrustManagerFactory upstream(ClientTlsConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
-                                      Instant now, ConfigProblems problems, List<String> warnings) {
+  public static TrustManagerFactory upstream(ClientTlsConfig config, List<X509Certificate> cas,
+                                            TrustManagerFactory trust, Instant now, ConfigProblems problems,
+                                            List<String> warnings) {
     if (config.insecureSkipVerify()) {
       return trust;
     }

@@ -18,8 +18,8 @@ public final class ProcessTls {
   }
 
   /**
-   * Sets the process-wide properties that {@code policies} (every TLS section's) need. Conflicts (two different JDK group
-   * lists) go to {@code problems}; the re-enabling of TLS 1.0/1.1 for a {@code legacy} policy goes to
+   * Sets the process-wide properties that {@code policies} (every TLS section's) need. Conflicts (two different
+   * JDK group lists) go to {@code problems}; the re-enabling of TLS 1.0/1.1 for a {@code legacy} policy goes to
    * {@code warnings}. A property the operator set on the command line is kept.
    */
   public static void apply(List<PolicyConfig> policies, ConfigProblems problems, List<String> warnings) {
