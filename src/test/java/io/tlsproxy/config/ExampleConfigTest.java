@@ -113,7 +113,7 @@ class ExampleConfigTest {
     ProxyConfig c = new ConfigReader(Map.of("PORT", "7443")).read(new JsonObject(
         "{\"listeners\":[{\"name\":\"a\",\"listen\":\"127.0.0.1:${PORT}\","
             + "\"upstream\":{\"endpoints\":[\"${HOST:-127.0.0.1}:80\"]}}]}"));
-    assertEquals(7443, c.listeners().get(0).listen().port());
-    assertEquals("127.0.0.1", c.listeners().get(0).upstream().endpoints().get(0).host());
+    assertEquals(new HostPort("127.0.0.1", 7443), c.listeners().get(0).listen());
+    assertEquals(new HostPort("127.0.0.1", 80), c.listeners().get(0).upstream().endpoints().get(0));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.HealthCheckConfig;
+import io.tlsproxy.config.Address;
 import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.config.UpstreamConfig.Balance;
@@ -39,7 +40,7 @@ class UpstreamPoolTest {
   }
 
   private static UpstreamConfig upstream(Balance balance, Duration ttl, String... endpoints) {
-    return new UpstreamConfig(List.of(endpoints).stream().map(HostPort::parse).toList(), balance,
+    return new UpstreamConfig(List.of(endpoints).stream().<Address>map(HostPort::parse).toList(), balance,
         Duration.ofSeconds(1), null, UpstreamConfig.ProxyProtocolVersion.OFF, ttl, null);
   }
 
@@ -202,7 +203,7 @@ class UpstreamPoolTest {
     var done = new java.util.concurrent.CompletableFuture<Void>();
     vertx.runOnContext(v -> p.start(vertx, new Dialer(vertx), null).onComplete(ar -> done.complete(null)));
     done.get(10, TimeUnit.SECONDS);
-    Map<HostPort, List<UpstreamTarget>> t = p.targets();
+    Map<Address, List<UpstreamTarget>> t = p.targets();
     assertTrue(t.values().stream().flatMap(List::stream).allMatch(x -> x.address() != null), "resolved: " + t);
   }
 }
