@@ -171,6 +171,10 @@ final class ConfigNode {
       }
       return fallback;
     }
+    if (s.trim().startsWith(UnixAddress.PREFIX)) {
+      problem(key, "a Unix socket is not supported here; give host:port, e.g. 127.0.0.1:9901");
+      return fallback;
+    }
     try {
       return HostPort.parse(s);
     } catch (IllegalArgumentException e) {

@@ -42,12 +42,9 @@ public final class ProxyServer {
    */
   public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
                                          LoggingConfig logging) {
-    String noUnix = Transport.unixSocketsUnavailable(vertx);
+    ConfigException noUnix = unixSocketsUnsupported(vertx, setups);
     if (noUnix != null) {
-      String key = firstUnixAddress(setups);
-      if (key != null) {
-        return Future.failedFuture(new ConfigException(key + ": " + noUnix + "; use a host:port instead"));
-      }
+      return Future.failedFuture(noUnix);
     }
     Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>();
@@ -66,6 +63,16 @@ public final class ProxyServer {
     }
     ProxyServer server = new ProxyServer(vertx, verticles, ids);
     return chain.map(x -> server).recover(t -> server.close().transform(ignored -> Future.failedFuture(t)));
+  }
+
+  /**
+   * The error for the first Unix socket address (listen or endpoint) when {@code vertx} cannot open Unix sockets,
+   * naming its key; null when it can, or when no address is one. For the start and for {@code --check}.
+   */
+  public static ConfigException unixSocketsUnsupported(Vertx vertx, List<ListenerSetup> setups) {
+    String key = firstUnixAddress(setups);
+    String why = key == null ? null : Transport.unixSocketsUnavailable(vertx);
+    return why == null ? null : new ConfigException(key + ": " + why + "; use a host:port instead");
   }
 
   /** The key of the first Unix socket address among the listeners and their upstreams, or null when none is. */

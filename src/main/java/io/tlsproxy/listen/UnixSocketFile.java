@@ -68,15 +68,22 @@ final class UnixSocketFile {
   }
 
   /**
-   * Whether something accepts on the socket: a connect is answered at once either way (a socket without a listener
-   * refuses it), so this does not wait.
+   * Whether something accepts on the socket. The connect does not block: a socket without a listener refuses it at
+   * once (ECONNREFUSED), and one whose listener's backlog is full, which a blocking connect would wait on, answers
+   * EAGAIN, which is as live as a connect that succeeds.
    */
   private static boolean live(Path file) throws IOException {
     try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      probe.configureBlocking(false);
       probe.connect(UnixDomainSocketAddress.of(file));
       return true;
     } catch (ConnectException e) {
-      return false; // ECONNREFUSED: the socket's process is gone
+      return false; // the socket's process is gone
+    } catch (IOException e) {
+      if (String.valueOf(e.getMessage()).contains("temporarily unavailable")) {
+        return true; // EAGAIN: a full backlog
+      }
+      throw e;
     }
   }
 

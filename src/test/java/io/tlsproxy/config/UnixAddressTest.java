@@ -156,6 +156,14 @@ class UnixAddressTest {
             + "of them another"), problemsOf(new JsonObject().put("listeners", listeners)));
   }
 
+  @Test
+  void adminEndpointStaysOnTcp() {
+    JsonObject root = new JsonObject().put("admin", new JsonObject().put("listen", "unix:/run/admin.sock"))
+        .put("listeners", new JsonArray().add(listener("127.0.0.1:0", "127.0.0.1:1")));
+    assertEquals(List.of("admin.listen: a Unix socket is not supported here; give host:port, e.g. 127.0.0.1:9901"),
+        problemsOf(root));
+  }
+
   private static JsonObject listener(String listen, String endpoint) {
     return new JsonObject().put("name", "a").put("listen", listen)
         .put("upstream", new JsonObject().put("endpoints", new JsonArray().add(endpoint)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.testkit.ExternalProcess;
 import io.tlsproxy.testkit.LogCapture;
 import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
@@ -155,6 +156,24 @@ class UnixSocketFileIT {
     assertEquals(0, p.waitForExit(Duration.ofSeconds(30)), () -> "exit code; logged: " + p.lines());
     assertFalse(Files.exists(file, LinkOption.NOFOLLOW_LINKS), () -> "the socket file was left behind; logged: "
         + p.lines());
+  }
+
+  @Test
+  void checkWithoutTheNativeTransportNamesTheUnixEndpoint() throws Exception {
+    Path config = Files.writeString(dir.resolve("check-no-native.yaml"), """
+        listeners:
+          - name: web
+            listen: 127.0.0.1:0
+            upstream: {endpoints: [127.0.0.1:1, unix:/run/app/app.sock]}
+        """);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    try (ExternalProcess check = ExternalProcess.run(dir, Duration.ofSeconds(60), java,
+        "-Dio.netty.transport.noNative=true", "-cp", System.getProperty("java.class.path"), "io.tlsproxy.Main",
+        "--check", "--config", config.toString())) {
+      assertEquals(2, check.process().exitValue(), check.output());
+      assertTrue(check.output().contains("listeners[0].upstream.endpoints[1]: Unix sockets need the native epoll "
+          + "transport"), check.output());
+    }
   }
 
   @Test
