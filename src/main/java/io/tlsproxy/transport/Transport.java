@@ -56,7 +56,7 @@ public final class Transport {
 
   /** A TCP server bootstrap: {@link #serverBootstrap(Vertx, Context, Address)} for a {@link HostPort}. */
   public static ServerBootstrap serverBootstrap(Vertx vertx, Context context) {
-    return serverBootstrap(vertx, context, new HostPort("0.0.0.0", 0));
+    return serverBootstrap(vertx, context, false);
   }
 
   /**
@@ -65,8 +65,11 @@ public final class Transport {
    * the relay expects.
    */
   public static ServerBootstrap serverBootstrap(Vertx vertx, Context context, Address address) {
+    return serverBootstrap(vertx, context, address instanceof UnixAddress);
+  }
+
+  private static ServerBootstrap serverBootstrap(Vertx vertx, Context context, boolean unix) {
     VertxInternal vx = (VertxInternal) vertx;
-    boolean unix = address instanceof UnixAddress;
     ServerBootstrap b = new ServerBootstrap()
         .group(vx.acceptorEventLoopGroup(), eventLoop(context))
         .channelFactory(vx.transport().serverChannelFactory(unix))
