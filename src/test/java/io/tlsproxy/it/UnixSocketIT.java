@@ -1,5 +1,6 @@
 package io.tlsproxy.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,11 +20,16 @@ import io.tlsproxy.testkit.TestPki;
 import io.tlsproxy.testkit.TestServer;
 import io.tlsproxy.testkit.UnixClients;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -34,8 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Unix domain sockets on both sides of the proxy, with real clients (curl, socat, openssl, Python) and backends
  * behind socat: a {@code unix:} listener in each of the four modes, a {@code unix:} upstream in each mode, both at
- * once, TLS passthrough, abstract names, health checks of a socket, and the PROXY protocol in both directions
- * (HAProxy in front sends its header over the socket).
+ * once, TLS passthrough, abstract names, half-close across a socket, health checks of a socket, and the PROXY
+ * protocol in both directions (HAProxy in front sends its header over the socket).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UnixSocketIT {
@@ -61,12 +67,14 @@ class UnixSocketIT {
     TestPki.Issued backendCert = pki.server(ca, "backend.test", "backend.test");
     TestServer plain = fx.backend(TestServer.http("plain backend"));
     TestServer tls = fx.tlsBackend(backendCert, null, TestServer.http("tls backend"));
+    TestServer echo = fx.echoBackend();
     recorder = fx.closing(ProxyHeaderBackend.plain());
     logs = fx.logs();
     abstractName = "tlsproxy-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     fx.closing(UnixClients.bridge(dir, sock("up-plain"), plain.port()));
     fx.closing(UnixClients.bridge(dir, sock("up-tls"), tls.port()));
     fx.closing(UnixClients.bridge(dir, "@" + abstractName + "-up", plain.port()));
+    fx.closing(UnixClients.bridge(dir, sock("up-echo"), echo.port()));
     String serverTls = "{" + ProxyFixture.certificates(proxyCert) + "}";
     String upstreamTls = "{serverName: backend.test, ca: %s}".formatted(ca.certFile());
     StringBuilder yaml = new StringBuilder("listeners:\n");
@@ -80,6 +88,8 @@ class UnixSocketIT {
       yaml.append(listener("to-unix-" + mode, "127.0.0.1:0", in ? serverTls : null, unix, out ? upstreamTls : null));
     }
     yaml.append(listener("unix-both", "unix:" + sock("both"), serverTls, "unix:" + sock("up-tls"), upstreamTls));
+    yaml.append(listener("unix-echo", "unix:" + sock("echo"), null, "127.0.0.1:" + echo.port(), null));
+    yaml.append(listener("to-unix-echo", "127.0.0.1:0", null, "unix:" + sock("up-echo"), null));
     yaml.append(listener("abstract", "unix:@" + abstractName, null, "unix:@" + abstractName + "-up", null));
     yaml.append("""
           - name: passthrough
@@ -173,6 +183,42 @@ class UnixSocketIT {
     if (mode.endsWith("tls")) {
       assertTrue(line.contains("upstream_tls=TLSv1.3/"), line);
     }
+  }
+
+  @Test
+  void halfCloseOfAUnixClientStillGetsTheWholeReply() throws Exception {
+    byte[] data = new byte[512 * 1024];
+    new java.util.Random(7).nextBytes(data);
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock("echo")))) {
+      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> readToEnd(c));
+      c.write(ByteBuffer.wrap(data));
+      c.shutdownOutput();
+      // The echo backend sees the end only if the half-close crossed the proxy; then it finishes, and so do we.
+      assertArrayEquals(data, reply.get(20, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void halfCloseReachesAUnixUpstream() throws Exception {
+    byte[] data = new byte[512 * 1024];
+    new java.util.Random(8).nextBytes(data);
+    try (Socket s = Clients.plain(proxy.port("to-unix-echo"))) {
+      assertArrayEquals(data, Clients.requestReply(s, data));
+    }
+  }
+
+  private static byte[] readToEnd(SocketChannel c) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    try {
+      while (c.read(buf) >= 0) {
+        out.write(buf.array(), 0, buf.position());
+        buf.clear();
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   @Test
