@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * Where a listener forwards its bytes.
  *
- * @param endpoints     TCP addresses or Unix sockets, tried in order (failover), rotated (round-robin) or fewest open connections first
- *                      (least-connections); an endpoint that fails to connect is skipped for the next one
+ * @param endpoints     TCP addresses or Unix sockets, tried in order (failover), rotated (round-robin) or fewest
+ *                      open connections first (least-connections); an endpoint that fails to connect is skipped for
+ *                      the next one
  * @param tls           present when TLS is originated towards the upstream; null for plaintext
  * @param proxyProtocol the PROXY protocol header written to the upstream before any other byte, carrying the
  *                      original client's address; default {@link ProxyProtocolVersion#OFF}

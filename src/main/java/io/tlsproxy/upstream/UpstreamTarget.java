@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One address to dial for a configured endpoint: the endpoint itself when it is an IP literal or a Unix socket,
  * one of the addresses its host name resolved to, or the bare name when it has never resolved (the dial then
- * resolves it and reports {@code dns} if that fails). It carries what balancing and health checks know about that address,
- * so that a re-resolution that keeps the address keeps its state.
+ * resolves it and reports {@code dns} if that fails). It carries what balancing and health checks know about that
+ * address, so that a re-resolution that keeps the address keeps its state.
  */
 public final class UpstreamTarget {
 

@@ -114,8 +114,20 @@ class UnixSocketIT {
             upstream:
               endpoints: [unix:%8$s, unix:%9$s]
               healthCheck: {interval: 200ms, timeout: 150ms, unhealthyThreshold: 1, healthyThreshold: 1}
+          - name: checked-tls
+            listen: 127.0.0.1:0
+            upstream:
+              endpoints: [unix:%2$s]
+              tls: %10$s
+              healthCheck: {interval: 1s, timeout: 900ms, unhealthyThreshold: 1, healthyThreshold: 1}
+          - name: checked-wrong-name
+            listen: 127.0.0.1:0
+            upstream:
+              endpoints: [unix:%2$s]
+              tls: {serverName: other.test, ca: %11$s}
+              healthCheck: {interval: 1s, timeout: 900ms, unhealthyThreshold: 1, healthyThreshold: 1}
         """.formatted(sock("pass"), sock("up-tls"), sock("pp1"), recorder.port(), sock("pp2"), serverTls,
-        sock("lb"), sock("up-plain"), sock("nobody-listens")));
+        sock("lb"), sock("up-plain"), sock("nobody-listens"), upstreamTls, ca.certFile()));
     proxy = fx.start(yaml.toString());
   }
 
@@ -306,6 +318,17 @@ class UnixSocketIT {
       return s.sum(up, "listener", "checked", "endpoint", "unix:" + sock("up-plain")) == 1
           && s.sum(up, "listener", "checked", "endpoint", "unix:" + sock("nobody-listens")) == 0
           && s.text().contains("endpoint=\"unix:" + sock("nobody-listens") + "\"");
+    });
+  }
+
+  @Test
+  void tlsHealthChecksOverTheSocketVerifyTheServerName() {
+    String up = "tlsproxy_upstream_endpoint_up";
+    String endpoint = "unix:" + sock("up-tls");
+    Await.until("the TLS check passes with the right name and fails with another", Duration.ofSeconds(15), () -> {
+      String text = scrape().text();
+      return text.contains(up + "{endpoint=\"" + endpoint + "\",listener=\"checked-tls\"} 1.0")
+          && text.contains(up + "{endpoint=\"" + endpoint + "\",listener=\"checked-wrong-name\"} 0.0");
     });
   }
 
