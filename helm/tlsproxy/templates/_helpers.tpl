@@ -85,12 +85,15 @@ default Secret when it is named or cert-manager writes it; else the listeners' S
 {{- end }}
 
 {{/* The listeners' ports, as a JSON list of {name, port, servicePort}. With config they come from each
-listener's listen address; loopback listeners get none, since only the pod itself can reach them. */}}
+listener's listen address; loopback and Unix socket listeners get none, since only the pod itself can reach
+them. */}}
 {{- define "tlsproxy.ports" -}}
 {{- $ports := list }}
 {{- if .Values.config }}
 {{- range $i, $l := .Values.config.listeners }}
 {{- $listen := toString $l.listen }}
+{{- /* A Unix socket is reached through a shared volume, never through a port. */}}
+{{- if not (hasPrefix "unix:" $listen) }}
 {{- $port := regexFind "[0-9]+$" $listen | default "0" | int }}
 {{- if or (lt $port 1) (gt $port 65535) }}
 {{- fail (printf "config.listeners[%d].listen: %q has no fixed port; the chart needs one for the container port and the Service" $i $listen) }}
@@ -101,6 +104,7 @@ listener's listen address; loopback listeners get none, since only the pod itsel
 {{- fail (printf "config.listeners[%d].name: %q is longer than 15 characters, which a container port name may not be" $i (toString $l.name)) }}
 {{- end }}
 {{- $ports = append $ports (dict "name" $l.name "port" $port "servicePort" $port) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- else }}
@@ -226,9 +230,38 @@ outlives the app's exit otherwise, and a Job's pod never completes. Off everywhe
       mountPath: {{ $m.mountPath }}
       readOnly: true
     {{- end }}
+    {{- include "tlsproxy.socketMount" . | nindent 4 }}
 {{- end }}
 
-{{/* The proxy's volumes: its configuration, an in-memory /tmp and its certificate Secrets. */}}
+{{/* Whether the application's Unix socket directory is shared: "true" or empty. */}}
+{{- define "tlsproxy.socketVolume" -}}
+{{- if and (eq .Values.mode "sidecar") .Values.sidecar.socketVolume.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The mount of the shared socket directory, in the proxy and in each application container; empty without one. */}}
+{{- define "tlsproxy.socketMount" -}}
+{{- if include "tlsproxy.socketVolume" . }}
+- name: app-socket
+  mountPath: {{ .Values.sidecar.socketVolume.mountPath }}
+{{- end }}
+{{- end }}
+
+{{/* The application containers of sidecar mode, each with the shared socket directory mounted when there is one. */}}
+{{- define "tlsproxy.appContainers" -}}
+{{- $containers := list }}
+{{- $mount := include "tlsproxy.socketMount" . | fromYamlArray }}
+{{- range .Values.sidecar.containers }}
+{{- $c := deepCopy . }}
+{{- if $mount }}
+{{- $_ := set $c "volumeMounts" (concat ($c.volumeMounts | default list) $mount) }}
+{{- end }}
+{{- $containers = append $containers $c }}
+{{- end }}
+{{- toYaml $containers }}
+{{- end }}
+
+{{/* The proxy's volumes: its configuration, an in-memory /tmp, its certificate Secrets and the socket directory
+it shares with the application (sidecar.socketVolume). */}}
 {{- define "tlsproxy.volumes" -}}
 - name: config
   configMap:
@@ -241,5 +274,11 @@ outlives the app's exit otherwise, and a Job's pod never completes. Off everywhe
 - name: certs-{{ $i }}
   secret:
     secretName: {{ $m.name }}
+{{- end }}
+{{- if include "tlsproxy.socketVolume" . }}
+- name: app-socket
+  emptyDir:
+    medium: Memory
+    sizeLimit: {{ .Values.sidecar.socketVolume.sizeLimit }}
 {{- end }}
 {{- end }}

@@ -15,8 +15,45 @@ https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/ */}}
 {{- include "tlsproxy.checkAppPortNotExposed" . }}
 {{- end }}
 {{- end }}
+{{- if and .Values.sidecar.socketVolume.enabled (ne .Values.mode "sidecar") }}
+{{- fail "sidecar.socketVolume.enabled: only applies to mode: sidecar, where the application shares the pod; set it to false" }}
+{{- end }}
+{{- include "tlsproxy.checkSocketEndpoints" . }}
 {{- if and .Values.certManager.enabled (not .Values.certManager.issuerRef.name) }}
 {{- fail "certManager.issuerRef.name: empty; name the Issuer or ClusterIssuer that signs the proxy's certificate" }}
+{{- end }}
+{{- end }}
+
+{{/* A socket file endpoint is reachable only in the directory the proxy shares with the application: one
+elsewhere would fail every connection at run time, so it fails the render. Abstract names (unix:@name) need no
+volume: a pod's containers share its network namespace, which abstract sockets belong to. */}}
+{{- define "tlsproxy.checkSocketEndpoints" -}}
+{{- $key := "listeners" }}
+{{- $listeners := .Values.listeners }}
+{{- if .Values.config }}
+{{- $listeners = .Values.config.listeners | default list }}
+{{- $key = "config.listeners" }}
+{{- end }}
+{{- $dir := "" }}
+{{- if include "tlsproxy.socketVolume" . }}
+{{- $dir = printf "%s/" .Values.sidecar.socketVolume.mountPath }}
+{{- end }}
+{{- range $i, $l := $listeners }}
+{{- $upstreams := list }}
+{{- with $l.upstream }}{{ $upstreams = append $upstreams . }}{{ end }}
+{{- range $l.routes }}{{ with .upstream }}{{ $upstreams = append $upstreams . }}{{ end }}{{ end }}
+{{- range $upstreams }}
+{{- range .endpoints }}
+{{- $endpoint := toString . }}
+{{- if and (hasPrefix "unix:/" $endpoint) (not (and $dir (hasPrefix (printf "unix:%s" $dir) $endpoint))) }}
+{{- if $dir }}
+{{- fail (printf "%s[%d] (%s): endpoint %s is outside sidecar.socketVolume.mountPath %s, the one directory the proxy shares with the application; put the socket there" $key $i (toString $l.name) $endpoint (trimSuffix "/" $dir)) }}
+{{- else }}
+{{- fail (printf "%s[%d] (%s): endpoint %s is a socket file, which the proxy reaches only in a directory it shares with the application; set sidecar.socketVolume.enabled: true (mode: sidecar) and put the socket under its mountPath" $key $i (toString $l.name) $endpoint) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 

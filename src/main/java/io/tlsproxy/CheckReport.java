@@ -3,6 +3,7 @@ package io.tlsproxy;
 import io.tlsproxy.config.Durations;
 import io.tlsproxy.config.LimitsConfig;
 import io.tlsproxy.config.ListenerConfig;
+import io.tlsproxy.config.UnixAddress;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.material.KeyMaterial;
 import io.tlsproxy.routing.ListenerSetup;
@@ -25,6 +26,8 @@ final class CheckReport {
     for (ListenerSetup s : plan.listeners()) {
       ListenerConfig c = s.config();
       b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
+          .append(c.listen() instanceof UnixAddress u && !u.abstractName()
+              ? " (socket mode " + ListenerConfig.octal(c.socketMode()) + ")" : "")
           .append(s.serverTls() != null ? " (TLS)" : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
           .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
       if (!c.limits().equals(LimitsConfig.NONE)) {

@@ -4,6 +4,7 @@ import io.tlsproxy.config.ConfigException;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.LoggingConfig;
 import io.tlsproxy.config.ProxyConfig;
+import io.tlsproxy.listen.ProxyServer;
 import io.tlsproxy.log.LogSetup;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.upstream.JvmDnsCache;
@@ -94,6 +95,10 @@ public final class Main {
       }
       Startup.Plan plan = Startup.prepare(cfg, Clock.systemUTC());
       if (check) {
+        ConfigException noUnixSockets = ProxyServer.unixSocketsUnsupported(vertx, plan.listeners());
+        if (noUnixSockets != null) {
+          throw noUnixSockets;
+        }
         out.print(CheckReport.render(plan));
         out.println(config + ": OK");
         vertx.close();

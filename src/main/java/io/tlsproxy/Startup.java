@@ -61,8 +61,8 @@ public final class Startup {
     return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging())
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
-            log.info("listener " + s.name() + " listening on " + s.config().listen().host() + ":"
-                + server.port(s.name()) + (s.serverTls() != null ? " (TLS)"
+            log.info("listener " + s.name() + " listening on " + server.address(s.name())
+                + (s.serverTls() != null ? " (TLS)"
                 : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> "
                 + describe(s.routes(), s.config().passthrough()));
           }
@@ -115,6 +115,10 @@ public final class Startup {
       ListenerConfig l = config.listeners().get(i);
       ListenerTls tls = ListenerTls.build(l.name(), sections.get(i), factory, problems);
       warnings.addAll(RouteConfig.shadowedNames(l.routes()));
+      String socketMode = l.socketModeWarning("listeners[" + i + "]");
+      if (socketMode != null) {
+        warnings.add(socketMode);
+      }
       if (tls != null) {
         warnings.addAll(tls.warnings());
         setups.add(new ListenerSetup(l, tls, RouteTable.of(l, tls)));

@@ -70,6 +70,11 @@ final class ConfigNode {
     }
   }
 
+  /** The value as the YAML parser read it (a number, a string...), or null. */
+  Object rawValue(String key) {
+    return json.getValue(key);
+  }
+
   String string(String key, String fallback) {
     Object v = json.getValue(key);
     if (v == null) {
@@ -166,11 +171,31 @@ final class ConfigNode {
       }
       return fallback;
     }
+    if (s.trim().startsWith(UnixAddress.PREFIX)) {
+      problem(key, "a Unix socket is not supported here; give host:port, e.g. 127.0.0.1:9901");
+      return fallback;
+    }
     try {
       return HostPort.parse(s);
     } catch (IllegalArgumentException e) {
       problem(key, e.getMessage());
       return fallback;
+    }
+  }
+
+  /** A listen address: {@code host:port}, {@code unix:/path} or {@code unix:@name}. */
+  Address address(String key) {
+    String s = string(key, null);
+    if (s == null) {
+      problem(key, "missing; set it to host:port or a Unix socket, e.g. 127.0.0.1:8443 or "
+          + "unix:/run/tlsproxy/app.sock");
+      return null;
+    }
+    try {
+      return Address.parse(s);
+    } catch (IllegalArgumentException e) {
+      problem(key, e.getMessage());
+      return null;
     }
   }
 

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 public final class ConfigReader {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9-]+");
+  private static final Pattern SOCKET_MODE = Pattern.compile("0?[0-7]{3}");
 
   private final Map<String, String> env;
 
@@ -70,7 +71,7 @@ public final class ConfigReader {
     addresses.add("admin.listen", adminListenWritten ? "" : ", the default", admin.listen());
     List<ListenerConfig> listeners = node.children("listeners", n -> {
       ListenerConfig l = listener(n);
-      addresses.add(n.path("listen"), "", l.listen());
+      addresses.add(n.path("listen"), l.listen());
       return l;
     });
     Set<String> names = new HashSet<>();
@@ -87,12 +88,12 @@ public final class ConfigReader {
 
   private ListenerConfig listener(ConfigNode n) {
     n.allowOnly("name", "listen", "tls", "upstream", "idleTimeout", "maxConnectionLifetime", "proxyProtocol",
-        "passthrough", "routes", "maxConnections", "maxHandshakesPerSecond", "overLimit");
+        "passthrough", "routes", "maxConnections", "maxHandshakesPerSecond", "overLimit", "socketMode");
     String name = n.requiredString("name", "a short name of [a-z0-9-]+, e.g. web");
     if (name != null && !NAME.matcher(name).matches()) {
       n.problem("name", "'" + name + "' may only contain a-z, 0-9 and '-'");
     }
-    HostPort listen = n.hostPort("listen", null);
+    Address listen = n.address("listen");
     ConfigNode tlsNode = n.child("tls");
     ServerTlsConfig tls = tlsNode == null ? null : serverTls(tlsNode);
     boolean passthrough = n.bool("passthrough", false);
@@ -108,7 +109,36 @@ public final class ConfigReader {
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
     return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
         offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF),
-        passthrough, List.copyOf(routes), limits(n, tls != null));
+        passthrough, List.copyOf(routes), limits(n, tls != null), socketMode(n, listen));
+  }
+
+  /**
+   * The permission bits of a listener's socket file, written as an octal string ("0660"). Only a socket file has
+   * them: the key is refused beside a TCP address or an abstract name rather than ignored.
+   */
+  private static int socketMode(ConfigNode n, Address listen) {
+    if (!n.has("socketMode")) {
+      return ListenerConfig.DEFAULT_SOCKET_MODE;
+    }
+    if (!(listen instanceof UnixAddress unix) || unix.abstractName()) {
+      if (listen != null) {
+        n.problem("socketMode", "only applies to a socket file (listen: unix:/path), not to " + listen
+            + "; remove it");
+      }
+      return ListenerConfig.DEFAULT_SOCKET_MODE;
+    }
+    if (n.rawValue("socketMode") instanceof Number) {
+      n.problem("socketMode", "YAML reads an unquoted mode as a number; write it as an octal string in quotes, "
+          + "e.g. \"0660\"");
+      return ListenerConfig.DEFAULT_SOCKET_MODE;
+    }
+    String s = n.string("socketMode", "").trim();
+    if (!SOCKET_MODE.matcher(s).matches()) {
+      n.problem("socketMode", "'" + s + "' is not an octal mode from 0000 to 0777; write e.g. \"0660\" (owner and "
+          + "group may connect) or \"0600\" (owner only)");
+      return ListenerConfig.DEFAULT_SOCKET_MODE;
+    }
+    return Integer.parseInt(s, 8);
   }
 
   /** The listener-level limit keys; absent keys mean no limit. */
@@ -226,29 +256,36 @@ public final class ConfigReader {
 
   private UpstreamConfig upstream(ConfigNode n) {
     n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck");
-    List<HostPort> endpoints = new java.util.ArrayList<>();
+    List<Address> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
       try {
-        HostPort hp = HostPort.parse(raw.get(i));
-        if (hp.port() == 0) {
+        Address a = Address.parse(raw.get(i));
+        if (a instanceof HostPort hp && hp.port() == 0) {
           n.problem("endpoints[" + i + "]", "port 0 cannot be dialled; give the upstream's real port");
         }
-        endpoints.add(hp);
+        endpoints.add(a);
       } catch (IllegalArgumentException e) {
         n.problem("endpoints[" + i + "]", e.getMessage());
       }
     }
     if (raw.isEmpty()) {
-      n.problem("endpoints", "missing or empty; list at least one host:port, e.g. [127.0.0.1:8080]");
+      n.problem("endpoints", "missing or empty; list at least one host:port or Unix socket, e.g. [127.0.0.1:8080] "
+          + "or [unix:/run/app/app.sock]");
     }
     Balance balance = n.enumValue("balance", Balance.class, Balance.FAILOVER);
     Duration connectTimeout = positive(n, "connectTimeout", UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
     ConfigNode tlsNode = n.child("tls");
     Duration dnsTtl = n.duration("dnsTtl", UpstreamConfig.DEFAULT_DNS_TTL);
     ConfigNode checkNode = n.child("healthCheck");
+    ClientTlsConfig tls = tlsNode == null ? null : clientTls(tlsNode);
+    if (tls != null && tls.serverName() == null && !tls.insecureSkipVerify()
+        && endpoints.stream().anyMatch(e -> e instanceof UnixAddress)) {
+      tlsNode.problem("serverName", "missing; a Unix socket endpoint has no host name to verify the upstream's "
+          + "certificate against, set serverName to a name in that certificate");
+    }
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
-        tlsNode == null ? null : clientTls(tlsNode), offOr(n, "proxyProtocol",
+        tls, offOr(n, "proxyProtocol",
             UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl, checkNode == null ? null : healthCheck(checkNode));
   }
 

@@ -3,7 +3,7 @@ package io.tlsproxy.config;
 /**
  * A {@code host:port} pair as written in the configuration; IPv6 literals are written {@code [::1]:port}.
  */
-public record HostPort(String host, int port) {
+public record HostPort(String host, int port) implements Address {
 
   /** Parses {@code host:port} or {@code [v6]:port}; throws {@link IllegalArgumentException} with a fix. */
   public static HostPort parse(String text) {

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  *   <li>host names are not resolved here (no look-up at check time, and the answer may differ at run time): a
  *       name clashes with the same name and with a wildcard; {@code localhost:P} beside {@code 127.0.0.1:P} is
  *       only caught when the second one fails to bind at start.</li>
+ *   <li>a Unix socket clashes with the same path or abstract name only (paths are compared as written: a link
+ *       to the same file is caught at start, where the second one finds a live socket).</li>
  * </ul>
  */
 final class ListenAddresses {
@@ -37,6 +39,18 @@ final class ListenAddresses {
   }
 
   private final List<Bound> bound = new ArrayList<>();
+  private final List<String> unixKeys = new ArrayList<>();
+  private final List<UnixAddress> unix = new ArrayList<>();
+
+  /** Adds a listener's address, TCP or Unix. */
+  void add(String key, Address address) {
+    if (address instanceof HostPort hp) {
+      add(key, "", hp);
+    } else if (address instanceof UnixAddress u) {
+      unixKeys.add(key);
+      unix.add(u);
+    }
+  }
 
   /** Adds the address of {@code key}; {@code note} tells more in messages, e.g. that it is the default. */
   void add(String key, String note, HostPort address) {
@@ -50,6 +64,13 @@ final class ListenAddresses {
 
   /** Reports each address that clashes with an earlier one, naming both keys. */
   void check(ConfigProblems problems) {
+    for (int j = 0; j < unix.size(); j++) {
+      int earlier = unix.subList(0, j).indexOf(unix.get(j));
+      if (earlier >= 0) {
+        problems.add(unixKeys.get(j), unix.get(j) + " cannot listen beside " + unixKeys.get(earlier) + ": the same "
+            + (unix.get(j).abstractName() ? "abstract name" : "socket path") + "; give one of them another");
+      }
+    }
     for (int j = 0; j < bound.size(); j++) {
       Bound later = bound.get(j);
       for (int i = 0; i < j; i++) {

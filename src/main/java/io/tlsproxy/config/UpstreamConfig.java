@@ -6,16 +6,17 @@ import java.util.List;
 /**
  * Where a listener forwards its bytes.
  *
- * @param endpoints     tried in order (failover), rotated (round-robin) or fewest open connections first
- *                      (least-connections); an endpoint that fails to connect is skipped for the next one
+ * @param endpoints     TCP addresses or Unix sockets, tried in order (failover), rotated (round-robin) or fewest
+ *                      open connections first (least-connections); an endpoint that fails to connect is skipped for
+ *                      the next one
  * @param tls           present when TLS is originated towards the upstream; null for plaintext
  * @param proxyProtocol the PROXY protocol header written to the upstream before any other byte, carrying the
  *                      original client's address; default {@link ProxyProtocolVersion#OFF}
  * @param dnsTtl        how long the addresses of an endpoint's host name are used before it is resolved again;
- *                      zero resolves on every connection
+ *                      zero resolves on every connection (Unix sockets are never resolved)
  * @param healthCheck   active health checks of every endpoint; null when off (the default)
  */
-public record UpstreamConfig(List<HostPort> endpoints, Balance balance, Duration connectTimeout,
+public record UpstreamConfig(List<Address> endpoints, Balance balance, Duration connectTimeout,
                              ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol, Duration dnsTtl,
                              HealthCheckConfig healthCheck) {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);

@@ -4,8 +4,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.config.UnixAddress;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.relay.ConnectionTracker;
 import io.tlsproxy.relay.ListenerRuntime;
@@ -20,6 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,8 +66,15 @@ final class ListenerVerticle extends VerticleBase {
     return p.future();
   }
 
+  /** The port bound (useful when it was configured as 0); -1 for a Unix socket. */
   int actualPort() {
-    return ((InetSocketAddress) server.localAddress()).getPort();
+    return server.localAddress() instanceof InetSocketAddress a ? a.getPort() : -1;
+  }
+
+  /** Where this listener listens, as logs show it: {@code host:port} with the port bound, or the Unix socket. */
+  String describeAddress() {
+    return setup.config().listen() instanceof HostPort hp ? hp.host() + ":" + actualPort()
+        : setup.config().listen().toString();
   }
 
   @Override
@@ -88,11 +98,27 @@ final class ListenerVerticle extends VerticleBase {
   }
 
   private Future<Channel> bind(ListenerConfig cfg) {
-    InetSocketAddress address = new InetSocketAddress(cfg.listen().host(), cfg.listen().port());
-    if (address.isUnresolved()) {
-      return Future.failedFuture(new UnknownHostException(cfg.listen().host()));
+    if (cfg.listen() instanceof UnixAddress unix) {
+      // A stale file is removed before the bind and the mode set after it, both off the event loop.
+      return vertx.executeBlocking(() -> {
+        UnixSocketFile.prepare(unix, cfg.name());
+        return null;
+      }, false).compose(x -> bind(cfg, Transport.socketAddress(unix)))
+          .compose(ch -> vertx.executeBlocking(() -> {
+            UnixSocketFile.applyMode(unix, cfg.socketMode());
+            return ch;
+          }, false).onFailure(t -> ch.close()));
     }
-    ServerBootstrap bootstrap = Transport.serverBootstrap(vertx, context)
+    HostPort hp = (HostPort) cfg.listen();
+    InetSocketAddress address = new InetSocketAddress(hp.host(), hp.port());
+    if (address.isUnresolved()) {
+      return Future.failedFuture(new UnknownHostException(hp.host()));
+    }
+    return bind(cfg, address);
+  }
+
+  private Future<Channel> bind(ListenerConfig cfg, SocketAddress address) {
+    ServerBootstrap bootstrap = Transport.serverBootstrap(vertx, context, cfg.listen())
         // The limiter goes in before the bind, so that it counts every connection accepted.
         .handler(ConnectionLimiter.create(cfg.name(), cfg.limits(), metrics))
         .childHandler(new ChannelInitializer<>() {

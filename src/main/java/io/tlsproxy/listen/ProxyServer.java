@@ -1,10 +1,15 @@
 package io.tlsproxy.listen;
 
+import io.tlsproxy.config.Address;
 import io.tlsproxy.config.ConfigException;
+import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.LoggingConfig;
+import io.tlsproxy.config.UnixAddress;
+import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ProxyMetrics;
 import io.tlsproxy.routing.ListenerSetup;
+import io.tlsproxy.transport.Transport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -37,6 +42,10 @@ public final class ProxyServer {
    */
   public static Future<ProxyServer> start(Vertx vertx, List<ListenerSetup> setups, ProxyMetrics metrics,
                                          LoggingConfig logging) {
+    ConfigException noUnix = unixSocketsUnsupported(vertx, setups);
+    if (noUnix != null) {
+      return Future.failedFuture(noUnix);
+    }
     Map<String, ListenerVerticle> verticles = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
@@ -56,9 +65,51 @@ public final class ProxyServer {
     return chain.map(x -> server).recover(t -> server.close().transform(ignored -> Future.failedFuture(t)));
   }
 
+  /**
+   * The error for the first Unix socket address (listen or endpoint) when {@code vertx} cannot open Unix sockets,
+   * naming its key; null when it can, or when no address is one. For the start and for {@code --check}.
+   */
+  public static ConfigException unixSocketsUnsupported(Vertx vertx, List<ListenerSetup> setups) {
+    String key = firstUnixAddress(setups);
+    String why = key == null ? null : Transport.unixSocketsUnavailable(vertx);
+    return why == null ? null : new ConfigException(key + ": " + why + "; use a host:port instead");
+  }
+
+  /** The key of the first Unix socket address among the listeners and their upstreams, or null when none is. */
+  private static String firstUnixAddress(List<ListenerSetup> setups) {
+    for (int i = 0; i < setups.size(); i++) {
+      ListenerConfig c = setups.get(i).config();
+      String at = "listeners[" + i + "]";
+      if (c.listen() instanceof UnixAddress) {
+        return at + ".listen";
+      }
+      String key = firstUnixEndpoint(at + ".upstream", c.upstream());
+      for (int r = 0; key == null && r < c.routes().size(); r++) {
+        key = firstUnixEndpoint(at + ".routes[" + r + "].upstream", c.routes().get(r).upstream());
+      }
+      if (key != null) {
+        return key;
+      }
+    }
+    return null;
+  }
+
+  private static String firstUnixEndpoint(String at, UpstreamConfig upstream) {
+    List<Address> endpoints = upstream == null ? List.of() : upstream.endpoints();
+    for (int e = 0; e < endpoints.size(); e++) {
+      if (endpoints.get(e) instanceof UnixAddress) {
+        return at + ".endpoints[" + e + "]";
+      }
+    }
+    return null;
+  }
+
   private static Throwable bindError(String key, ListenerSetup setup, Throwable t) {
     String addr = setup.config().listen().toString();
     for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof UnixSocketFile.Unusable) {
+        return new ConfigException(key + ": cannot listen on " + addr + ": " + c.getMessage());
+      }
       if (c instanceof BindException || String.valueOf(c.getMessage()).contains("Address already in use")) {
         return new ConfigException(key + ": cannot listen on " + addr + ": address already in use; stop the "
             + "other process or choose another port");
@@ -77,6 +128,15 @@ public final class ProxyServer {
       throw new IllegalArgumentException("no listener named " + listener);
     }
     return v.actualPort();
+  }
+
+  /** Where a listener listens, as logs show it: {@code host:port} (with the port bound) or {@code unix:/path}. */
+  public String address(String listener) {
+    ListenerVerticle v = listeners.get(listener);
+    if (v == null) {
+      throw new IllegalArgumentException("no listener named " + listener);
+    }
+    return v.describeAddress();
   }
 
   /** True from the moment a drain starts: readiness probes then send new connections elsewhere. */

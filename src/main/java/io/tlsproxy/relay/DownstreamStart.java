@@ -14,6 +14,7 @@ import io.tlsproxy.routing.RoutingEvents;
 import io.tlsproxy.routing.SniSelector;
 import io.tlsproxy.tls.HandshakeFailure;
 import io.tlsproxy.tls.engine.TlsSessions;
+import io.tlsproxy.transport.Transport;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -206,7 +207,7 @@ final class DownstreamStart implements RoutingEvents {
   void onProxyHeader(ProxyHeader header) {
     if (header != null && header.hasAddresses()) {
       proxyHeader = header;
-      log.client(String.valueOf(header.source()), String.valueOf(down.remoteAddress()));
+      log.client(String.valueOf(header.source()), peer());
     }
     start();
   }
@@ -215,9 +216,13 @@ final class DownstreamStart implements RoutingEvents {
   void onProxyHeaderFailed(String reason, String detail) {
     metrics.proxyProtocolFailed(reason);
     log.refused(detail);
-    LOG.fine(() -> "listener=" + listener.name() + " id=" + log.id() + " client=" + down.remoteAddress() + " "
-        + detail);
+    LOG.fine(() -> "listener=" + listener.name() + " id=" + log.id() + " client=" + peer() + " " + detail);
     connection.close(CloseReason.PROXY_PROTOCOL, reason, null);
+  }
+
+  /** The socket's peer as logs show it (a Unix socket's path for a Unix client). */
+  private String peer() {
+    return Transport.describe(down.remoteAddress(), down.localAddress());
   }
 
   /**

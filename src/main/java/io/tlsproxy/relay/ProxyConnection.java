@@ -11,6 +11,7 @@ import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.Route;
+import io.tlsproxy.transport.Transport;
 import io.tlsproxy.upstream.UpstreamTarget;
 import java.io.IOException;
 import java.time.Duration;
@@ -56,7 +57,7 @@ public final class ProxyConnection {
     this.down = down;
     this.downLeg = new RelayLeg(this);
     this.log = new ConnectionLogLine(listener.logging().access(), listener.name(),
-        String.valueOf(down.remoteAddress()));
+        Transport.describe(down.remoteAddress(), down.localAddress()));
     this.metrics = listener.metrics();
     this.downstream = new DownstreamStart(listener, this, down, downLeg, log, startNanos);
     this.upstream = new UpstreamStart(listener, this, down, log);

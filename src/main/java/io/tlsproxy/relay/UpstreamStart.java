@@ -112,8 +112,8 @@ final class UpstreamStart {
       log.upstream(endpoint.toString(), System.nanoTime() - connectStart);
       sendProxyHeader(ch, route.upstream());
       if (route.clientTls() != null) {
-        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.endpoint().host(),
-            endpoint.endpoint().port());
+        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.peerHost(),
+            endpoint.peerPort());
         ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
         upHandshakeStart = System.nanoTime();
         ch.pipeline().addFirst("tlsproxy-tls", ssl);

@@ -6,32 +6,42 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.tlsproxy.transport.Transport;
 import io.vertx.core.Vertx;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 
 /**
- * Opens TCP connections to upstreams with plain Netty on Vert.x's transport (see {@link Transport}). Each connection
- * is placed on the event loop it is given, so that it shares the loop of the client connection it serves.
+ * Opens TCP and Unix socket connections to upstreams with plain Netty on Vert.x's transport (see
+ * {@link Transport}). Each connection is placed on the event loop it is given, so that it shares the loop of the
+ * client connection it serves.
  */
 public final class Dialer {
 
   private final Bootstrap base;
+  /** Null when the transport has no Unix sockets; start-up refuses Unix endpoints then. */
+  private final Bootstrap unix;
 
   public Dialer(Vertx vertx) {
     base = Transport.clientBootstrap(vertx);
+    unix = Transport.unixSocketsUnavailable(vertx) == null ? Transport.unixClientBootstrap(vertx) : null;
   }
 
   /**
-   * Connects to {@code address} (resolved first if it is a bare name) on {@code loop}, failing with Netty's
-   * {@code ConnectTimeoutException} after {@code timeout}; {@code handler} is in the pipeline before it connects.
+   * Connects to {@code address} (a TCP address, resolved first if it is a bare name, or a Unix socket) on
+   * {@code loop}, failing with Netty's {@code ConnectTimeoutException} after {@code timeout}; {@code handler} is in
+   * the pipeline before it connects.
    */
-  public ChannelFuture connect(EventLoop loop, InetSocketAddress address, Duration timeout, ChannelHandler handler) {
-    return base.clone(loop)
+  public ChannelFuture connect(EventLoop loop, SocketAddress address, Duration timeout, ChannelHandler handler) {
+    Bootstrap b = address instanceof DomainSocketAddress ? unix : base;
+    if (b == null) {
+      throw new IllegalStateException("no Unix socket transport for " + address);
+    }
+    return b.clone(loop)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
         .handler(handler)
         .connect(address);

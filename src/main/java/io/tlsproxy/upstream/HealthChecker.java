@@ -98,7 +98,7 @@ final class HealthChecker {
         result.tryComplete();
         return;
       }
-      SslHandler ssl = tls.newHandler(ch.alloc(), t.endpoint().host(), t.endpoint().port());
+      SslHandler ssl = tls.newHandler(ch.alloc(), t.peerHost(), t.peerPort());
       ssl.setHandshakeTimeoutMillis(cfg.timeout().toMillis());
       ssl.handshakeFuture().addListener(f -> {
         if (f.isSuccess()) {

@@ -45,6 +45,13 @@ public final class OnwardProxyHeader {
     List<Tlv> tlvs = version == ProxyProtocolVersion.V2 ? tlsTlvs(down, handshakeStart) : List.of();
     SocketAddress src = accepted != null ? accepted.source() : down.remoteAddress();
     SocketAddress dst = accepted != null ? accepted.destination() : down.localAddress();
+    // A client that came in over a Unix socket (and without a load balancer's header naming it) has no IP address
+    // to pass on: its socket is usually unnamed. The PROXY protocol specification (haproxy doc/proxy-protocol.txt)
+    // prescribes for such a connection "PROXY UNKNOWN" in version 1 (section 2.1, "other, unsupported, or unknown
+    // protocols") and, in version 2, the AF_UNSPEC family (section 2.2: the sender "should use this family ...
+    // when dealing with unsupported protocol families"; the receiver then uses the real connection's addresses).
+    // The command stays PROXY rather than LOCAL: LOCAL means the proxy's own connection (a health check) and tells
+    // the receiver to discard the block, the TLS TLVs included, which a relayed client's connection must keep.
     ProxyHeader h = src instanceof InetSocketAddress s && dst instanceof InetSocketAddress d
         && s.getAddress() != null && d.getAddress() != null ? ProxyHeader.tcp(s, d, tlvs) : ProxyHeader.unknown(tlvs);
     return version == ProxyProtocolVersion.V1 ? ProxyHeaderEncoder.v1(h) : ProxyHeaderEncoder.v2(h);

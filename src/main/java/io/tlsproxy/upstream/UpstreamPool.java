@@ -1,5 +1,6 @@
 package io.tlsproxy.upstream;
 
+import io.tlsproxy.config.Address;
 import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.ListenerMetrics;
@@ -44,12 +45,12 @@ public final class UpstreamPool {
   private final UpstreamConfig config;
   private final ListenerMetrics metrics;
   private final Resolver resolver;
-  /** Whether any endpoint is a host name rather than an IP literal: only then is there anything to resolve. */
+  /** Whether any endpoint is a host name (not an IP literal or Unix socket): only then is there anything to resolve. */
   private final boolean hasNames;
   private final AtomicInteger turn = new AtomicInteger();
   /** Per configured endpoint, in configuration order, the targets to dial. Replaced, never changed. */
-  private volatile Map<HostPort, List<UpstreamTarget>> targets;
-  private final Map<HostPort, Boolean> resolveFailing = new LinkedHashMap<>();
+  private volatile Map<Address, List<UpstreamTarget>> targets;
+  private final Map<Address, Boolean> resolveFailing = new LinkedHashMap<>();
   private Vertx vertx;
   private long resolveTimer = -1;
   private boolean stopped;
@@ -61,13 +62,13 @@ public final class UpstreamPool {
     this.config = config;
     this.metrics = metrics;
     this.resolver = resolver;
-    Map<HostPort, List<UpstreamTarget>> initial = new LinkedHashMap<>();
-    for (HostPort e : config.endpoints()) {
+    Map<Address, List<UpstreamTarget>> initial = new LinkedHashMap<>();
+    for (Address e : config.endpoints()) {
       UpstreamTarget literal = UpstreamTarget.literal(e);
       initial.put(e, List.of(literal != null ? literal : new UpstreamTarget(e, null)));
     }
     this.targets = Collections.unmodifiableMap(initial);
-    this.hasNames = config.endpoints().stream().anyMatch(e -> !UpstreamTarget.isLiteral(e.host()));
+    this.hasNames = config.endpoints().stream().anyMatch(UpstreamTarget::hasName);
   }
 
   /**
@@ -122,7 +123,7 @@ public final class UpstreamPool {
    * connect timeout each, whereas refusing turns a checker problem into an outage. {@code requiredForReady} is
    * the way to take the proxy out of a load balancer instead.
    */
-  static List<UpstreamTarget> order(UpstreamConfig.Balance balance, Map<HostPort, List<UpstreamTarget>> byEndpoint,
+  static List<UpstreamTarget> order(UpstreamConfig.Balance balance, Map<Address, List<UpstreamTarget>> byEndpoint,
                                     int turn) {
     if (byEndpoint.size() == 1) {
       List<UpstreamTarget> only = byEndpoint.values().iterator().next();
@@ -192,7 +193,7 @@ public final class UpstreamPool {
     return all;
   }
 
-  Map<HostPort, List<UpstreamTarget>> targets() {
+  Map<Address, List<UpstreamTarget>> targets() {
     return targets;
   }
 
@@ -202,15 +203,17 @@ public final class UpstreamPool {
   private Future<Void> resolveAll() {
     List<Future<List<InetAddress>>> lookups = new ArrayList<>();
     List<HostPort> names = new ArrayList<>();
-    for (HostPort e : config.endpoints()) {
-      if (!UpstreamTarget.isLiteral(e.host())) {
-        names.add(e);
-        lookups.add(vertx.executeBlocking(() -> resolver.resolve(e.host()), false));
+    for (Address e : config.endpoints()) {
+      // Only host names: IP literals and Unix sockets are dialled as written.
+      if (UpstreamTarget.hasName(e)) {
+        HostPort hp = (HostPort) e;
+        names.add(hp);
+        lookups.add(vertx.executeBlocking(() -> resolver.resolve(hp.host()), false));
       }
     }
     return Future.join(lookups).transform(x -> {
-      Map<HostPort, List<UpstreamTarget>> now = targets;
-      Map<HostPort, List<UpstreamTarget>> next = new LinkedHashMap<>(now);
+      Map<Address, List<UpstreamTarget>> now = targets;
+      Map<Address, List<UpstreamTarget>> next = new LinkedHashMap<>(now);
       for (int i = 0; i < names.size(); i++) {
         HostPort e = names.get(i);
         Future<List<InetAddress>> f = lookups.get(i);

@@ -1,22 +1,25 @@
 package io.tlsproxy.upstream;
 
 import io.netty.util.NetUtil;
+import io.tlsproxy.config.Address;
 import io.tlsproxy.config.HealthCheckConfig;
 import io.tlsproxy.config.HostPort;
+import io.tlsproxy.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One address to dial for a configured endpoint: the endpoint itself when it is an IP literal, one of the
- * addresses its host name resolved to, or the bare name when it has never resolved (the dial then resolves it
- * and reports {@code dns} if that fails). It carries what balancing and health checks know about that address,
- * so that a re-resolution that keeps the address keeps its state.
+ * One address to dial for a configured endpoint: the endpoint itself when it is an IP literal or a Unix socket,
+ * one of the addresses its host name resolved to, or the bare name when it has never resolved (the dial then
+ * resolves it and reports {@code dns} if that fails). It carries what balancing and health checks know about that
+ * address, so that a re-resolution that keeps the address keeps its state.
  */
 public final class UpstreamTarget {
 
-  private final HostPort endpoint;
+  private final Address endpoint;
   private final InetAddress address;
   private final String description;
   private final AtomicInteger active = new AtomicInteger();
@@ -26,11 +29,11 @@ public final class UpstreamTarget {
   private int failures;
   private boolean checking;
 
-  /** {@code address} null: the endpoint's host name has not resolved. */
-  UpstreamTarget(HostPort endpoint, InetAddress address) {
+  /** {@code address} null: the endpoint's host name has not resolved, or the endpoint is a Unix socket. */
+  UpstreamTarget(Address endpoint, InetAddress address) {
     this.endpoint = endpoint;
     this.address = address == null ? null : withoutName(address);
-    this.description = address == null || isLiteral(endpoint.host()) ? endpoint.toString()
+    this.description = address == null || !hasName(endpoint) ? endpoint.toString()
         : endpoint + "@" + NetUtil.toAddressString(address);
   }
 
@@ -38,10 +41,19 @@ public final class UpstreamTarget {
     return NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host);
   }
 
-  /** The target of an IP-literal endpoint, or null when its host is a name. */
-  static UpstreamTarget literal(HostPort endpoint) {
-    return isLiteral(endpoint.host())
-        ? new UpstreamTarget(endpoint, NetUtil.createInetAddressFromIpAddressString(endpoint.host())) : null;
+  /** Whether the endpoint is a host name, the only kind that is resolved (not an IP literal, not a Unix socket). */
+  static boolean hasName(Address endpoint) {
+    return endpoint instanceof HostPort hp && !isLiteral(hp.host());
+  }
+
+  /** The target of an IP-literal or Unix socket endpoint, or null when its host is a name. */
+  static UpstreamTarget literal(Address endpoint) {
+    if (hasName(endpoint)) {
+      return null;
+    }
+    return endpoint instanceof HostPort hp
+        ? new UpstreamTarget(hp, NetUtil.createInetAddressFromIpAddressString(hp.host()))
+        : new UpstreamTarget(endpoint, null);
   }
 
   /** Without its host name, so that the dial connects to this address instead of resolving the name again. */
@@ -53,18 +65,34 @@ public final class UpstreamTarget {
     }
   }
 
-  public HostPort endpoint() {
+  public Address endpoint() {
     return endpoint;
+  }
+
+  /**
+   * The host name TLS sends as SNI and verifies when no {@code serverName} is configured; null for a Unix socket,
+   * which has none (the configuration then requires {@code serverName} or {@code insecureSkipVerify}).
+   */
+  public String peerHost() {
+    return endpoint instanceof HostPort hp ? hp.host() : null;
+  }
+
+  /** The port TLS session caching keys on; -1 for a Unix socket. */
+  public int peerPort() {
+    return endpoint instanceof HostPort hp ? hp.port() : -1;
   }
 
   InetAddress address() {
     return address;
   }
 
-  /** The address to dial: unresolved when the name has not resolved yet, so that the dial resolves it. */
-  public InetSocketAddress socketAddress() {
-    return address == null ? InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port())
-        : new InetSocketAddress(address, endpoint.port());
+  /**
+   * The address to dial: the socket of a Unix endpoint; unresolved when the name has not resolved yet, so that the
+   * dial resolves it.
+   */
+  public SocketAddress socketAddress() {
+    return address == null ? Transport.socketAddress(endpoint)
+        : new InetSocketAddress(address, ((HostPort) endpoint).port());
   }
 
   int active() {

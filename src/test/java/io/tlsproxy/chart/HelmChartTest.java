@@ -452,6 +452,55 @@ class HelmChartTest {
   }
 
   @Test
+  void sidecarSocketVolumeIsSharedByTheProxyAndTheApplicationAndNoPortOfTheAppIsOpen() {
+    Rendered r = render(CHART.resolve("ci/sidecar-socket-values.yaml"));
+    PodSpec pod = pod(r);
+    var volume = pod.getVolumes().stream().filter(v -> v.getName().equals("app-socket")).findFirst()
+        .orElseThrow(() -> new AssertionError("no app-socket volume: " + pod.getVolumes()));
+    assertEquals("Memory", volume.getEmptyDir().getMedium());
+    Container app = pod.getContainers().stream().filter(c -> c.getName().equals("app")).findFirst().orElseThrow();
+    for (Container c : List.of(proxy(pod), app)) {
+      assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getName().equals("app-socket")
+          && m.getMountPath().equals("/run/app") && !Boolean.TRUE.equals(m.getReadOnly())),
+          c.getName() + " mounts the socket directory writable: " + c.getVolumeMounts());
+    }
+    assertTrue(app.getPorts() == null || app.getPorts().isEmpty(), "the application declares no port");
+    Map<?, ?> config = new Yaml().load(config(r));
+    Map<?, ?> https = (Map<?, ?>) ((List<?>) config.get("listeners")).get(0);
+    assertEquals(List.of("unix:/run/app/app.sock"), ((Map<?, ?>) https.get("upstream")).get("endpoints"));
+    // The group every container shares owns the directory, so a 0660 socket of the app is open to the proxy.
+    assertNotNull(pod.getSecurityContext().getFsGroup());
+  }
+
+  @Test
+  void withoutASocketVolumeNoContainerGetsOne() {
+    PodSpec pod = pod(render(CHART.resolve("ci/sidecar-native-values.yaml")));
+    assertTrue(pod.getVolumes().stream().noneMatch(v -> v.getName().equals("app-socket")));
+    assertTrue(pod.getContainers().stream().allMatch(c -> c.getVolumeMounts() == null
+        || c.getVolumeMounts().isEmpty()), "the application's containers are rendered as written");
+  }
+
+  @Test
+  void socketEndpointOutsideTheSharedDirectoryFailsTheRender() throws Exception {
+    Path values = CHART.resolve("ci/sidecar-socket-values.yaml");
+    var outside = assertThrows(IllegalStateException.class,
+        () -> render(values, Map.of("listeners[0].upstream.endpoints[0]", "unix:/var/run/app.sock")));
+    assertTrue(outside.getMessage().contains("listeners[0] (https): endpoint unix:/var/run/app.sock is outside "
+        + "sidecar.socketVolume.mountPath /run/app"), outside.getMessage());
+    var noVolume = assertThrows(IllegalStateException.class,
+        () -> render(values, Map.of("sidecar.socketVolume.enabled", false)));
+    assertTrue(noVolume.getMessage().contains("set sidecar.socketVolume.enabled: true"), noVolume.getMessage());
+    var gateway = assertThrows(IllegalStateException.class,
+        () -> render(null, Map.of("sidecar.socketVolume.enabled", true)));
+    assertTrue(gateway.getMessage().contains("sidecar.socketVolume.enabled: only applies to mode: sidecar"),
+        gateway.getMessage());
+    // An abstract name needs no volume: the pod's containers share the network namespace it lives in.
+    assertEquals(List.of("unix:@app"), ((Map<?, ?>) ((Map<?, ?>) ((List<?>) ((Map<?, ?>) new Yaml().load(config(
+        render(values, Map.of("sidecar.socketVolume.enabled", false, "listeners[0].upstream.endpoints[0]",
+            "unix:@app"))))).get("listeners")).get(0)).get("upstream")).get("endpoints"));
+  }
+
+  @Test
   void gatewayIsTheDefaultAndCertManagerFeedsTheListener() {
     Rendered plain = render(null);
     assertEquals(List.of("tlsproxy"), pod(plain).getContainers().stream().map(Container::getName).toList());

@@ -80,6 +80,11 @@ class ExampleConfigTest {
     assertEquals(edge.routes().get(0).serverNames(), edge.routes().get(0).certificates().get(0).serverNames());
     assertEquals("db.internal", edge.routes().get(1).upstream().tls().serverName());
     assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
+    ListenerConfig app = c.listeners().get(4);
+    assertEquals(List.of(new UnixAddress("/run/app/app.sock", false)), app.upstream().endpoints());
+    ListenerConfig egress = c.listeners().get(5);
+    assertEquals(new UnixAddress("/run/tlsproxy/egress.sock", false), egress.listen());
+    assertEquals(ListenerConfig.DEFAULT_SOCKET_MODE, egress.socketMode());
   }
 
   @Test
@@ -113,7 +118,7 @@ class ExampleConfigTest {
     ProxyConfig c = new ConfigReader(Map.of("PORT", "7443")).read(new JsonObject(
         "{\"listeners\":[{\"name\":\"a\",\"listen\":\"127.0.0.1:${PORT}\","
             + "\"upstream\":{\"endpoints\":[\"${HOST:-127.0.0.1}:80\"]}}]}"));
-    assertEquals(7443, c.listeners().get(0).listen().port());
-    assertEquals("127.0.0.1", c.listeners().get(0).upstream().endpoints().get(0).host());
+    assertEquals(new HostPort("127.0.0.1", 7443), c.listeners().get(0).listen());
+    assertEquals(new HostPort("127.0.0.1", 80), c.listeners().get(0).upstream().endpoints().get(0));
   }
 }

@@ -125,7 +125,7 @@ class StrictYamlTest {
             upstream: {endpoints: ["${HOST:-127.0.0.1}:80"]}
         """, Map.of("PASS", "secret"));
     assertEquals("pa${PASS}w${rd-secret", c.listeners().get(0).tls().certificates().get(0).password());
-    assertEquals("127.0.0.1", c.listeners().get(0).upstream().endpoints().get(0).host());
+    assertEquals(new HostPort("127.0.0.1", 80), c.listeners().get(0).upstream().endpoints().get(0));
   }
 
   @Test

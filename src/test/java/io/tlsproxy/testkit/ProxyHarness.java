@@ -6,6 +6,7 @@ import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.listen.ProxyServer;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,8 @@ public final class ProxyHarness implements AutoCloseable {
   public static ProxyHarness start(Path dir, String yaml) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, withEphemeralAdmin(yaml));
-    Vertx vertx = Vertx.vertx();
+    // As Main does: the native epoll transport where it loads (Unix sockets need it), else NIO.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
       ProxyConfig config = ConfigLoader.load(vertx, file, Map.of());
       Startup.Plan plan = Startup.prepare(config, Clock.systemUTC());

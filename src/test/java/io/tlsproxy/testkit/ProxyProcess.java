@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  */
 public final class ProxyProcess implements AutoCloseable {
 
-  private static final Pattern LISTENING = Pattern.compile("listener (\\S+) listening on [^:\\s]+:(\\d+) ");
+  /** {@code host:port} or a Unix socket ({@code unix:/path}, {@code unix:@name}). */
+  private static final Pattern LISTENING = Pattern.compile("listener (\\S+) listening on (\\S+) ");
   private static final Pattern ADMIN = Pattern.compile("admin listening on [^:\\s]+:(\\d+)");
 
   private final Process process;
@@ -101,9 +102,15 @@ public final class ProxyProcess implements AutoCloseable {
 
   /** The port {@code listener} logged that it listens on. */
   public int port(String listener) {
+    String address = address(listener);
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+
+  /** Where {@code listener} logged that it listens: {@code host:port} or its Unix socket. */
+  public String address(String listener) {
     return listening().stream().filter(m -> m.group(1).equals(listener)).findFirst()
-        .map(m -> Integer.parseInt(m.group(2)))
-        .orElseThrow(() -> new AssertionError("listener " + listener + " logged no port; logged: " + lines));
+        .map(m -> m.group(2))
+        .orElseThrow(() -> new AssertionError("listener " + listener + " logged no address; logged: " + lines));
   }
 
   /**

@@ -70,6 +70,28 @@ public final class TestServer implements AutoCloseable {
     };
   }
 
+  /**
+   * Answers one HTTP/1.x request with {@code 200} and {@code body}, then closes: a backend for clients that speak
+   * HTTP, such as curl. The request is read up to its blank line (bounded by the socket's timeout).
+   */
+  public static Behaviour http(String body) {
+    return (s, server) -> {
+      s.setSoTimeout(Clients.TIMEOUT_MS);
+      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      String line;
+      int lines = 0;
+      while ((line = in.readLine()) != null && !line.isEmpty() && ++lines < 100) {
+        server.received(line.length() + 2);
+      }
+      byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + b.length
+          + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().write(b);
+      s.getOutputStream().flush();
+    };
+  }
+
   /** Connections accepted and not yet closed. */
   public int openConnections() {
     return open.size();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.config.HealthCheckConfig;
+import io.tlsproxy.config.Address;
 import io.tlsproxy.config.HostPort;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.config.UpstreamConfig.Balance;
@@ -39,7 +40,7 @@ class UpstreamPoolTest {
   }
 
   private static UpstreamConfig upstream(Balance balance, Duration ttl, String... endpoints) {
-    return new UpstreamConfig(List.of(endpoints).stream().map(HostPort::parse).toList(), balance,
+    return new UpstreamConfig(List.of(endpoints).stream().map(Address::parse).toList(), balance,
         Duration.ofSeconds(1), null, UpstreamConfig.ProxyProtocolVersion.OFF, ttl, null);
   }
 
@@ -196,13 +197,36 @@ class UpstreamPoolTest {
     assertEquals("svc.test:80@10.1.0.9", next.get(0).toString());
   }
 
+  @Test
+  void unixSocketEndpointsAreNeverResolvedAndDialTheirSocket() throws Exception {
+    List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    UpstreamPool p = new UpstreamPool("t", upstream(Balance.FAILOVER, Duration.ZERO, "unix:/run/app/app.sock",
+        "unix:@app", "svc.test:80"), io.tlsproxy.metrics.ListenerMetrics.NONE, host -> {
+          asked.add(host);
+          return List.of(InetAddress.getByName("10.1.0.1"));
+        });
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
+    started.add(vertx);
+    var done = new java.util.concurrent.CompletableFuture<Void>();
+    vertx.runOnContext(v -> p.start(vertx, new Dialer(vertx), null).onComplete(ar -> done.complete(null)));
+    done.get(10, TimeUnit.SECONDS);
+    List<UpstreamTarget> order = p.order().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertEquals(List.of("unix:/run/app/app.sock", "unix:@app", "svc.test:80@10.1.0.1"),
+        order.stream().map(UpstreamTarget::toString).toList());
+    assertEquals(List.of("svc.test", "svc.test"), asked, "only the host name is looked up (start, connection)");
+    assertEquals(new io.netty.channel.unix.DomainSocketAddress("/run/app/app.sock"), order.get(0).socketAddress());
+    // An abstract name is a path that starts with a NUL byte (unix(7)).
+    assertEquals(new io.netty.channel.unix.DomainSocketAddress("\0app"), order.get(1).socketAddress());
+    assertEquals(null, order.get(0).peerHost(), "no host name for TLS to verify: serverName is required");
+  }
+
   private void start(UpstreamPool p) throws Exception {
     Vertx vertx = Vertx.vertx();
     started.add(vertx);
     var done = new java.util.concurrent.CompletableFuture<Void>();
     vertx.runOnContext(v -> p.start(vertx, new Dialer(vertx), null).onComplete(ar -> done.complete(null)));
     done.get(10, TimeUnit.SECONDS);
-    Map<HostPort, List<UpstreamTarget>> t = p.targets();
+    Map<Address, List<UpstreamTarget>> t = p.targets();
     assertTrue(t.values().stream().flatMap(List::stream).allMatch(x -> x.address() != null), "resolved: " + t);
   }
 }
