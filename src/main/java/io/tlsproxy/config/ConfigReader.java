@@ -225,7 +225,7 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck", "via");
     List<HostPort> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -247,9 +247,11 @@ public final class ConfigReader {
     ConfigNode tlsNode = n.child("tls");
     Duration dnsTtl = n.duration("dnsTtl", UpstreamConfig.DEFAULT_DNS_TTL);
     ConfigNode checkNode = n.child("healthCheck");
+    ConfigNode viaNode = n.child("via");
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
         tlsNode == null ? null : clientTls(tlsNode), offOr(n, "proxyProtocol",
-            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl, checkNode == null ? null : healthCheck(checkNode));
+            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl,
+        checkNode == null ? null : healthCheck(checkNode), viaNode == null ? null : ViaReader.via(viaNode));
   }
 
   private HealthCheckConfig healthCheck(ConfigNode n) {
