@@ -39,7 +39,7 @@ final class ViaReader {
         continue;
       }
       int bytes = v.getBytes(StandardCharsets.UTF_8).length;
-      if (bytes == 0) {
+      if (bytes == 0 && !n.reported(key)) { // not when an unset ${VAR} made it empty: that is reported
         n.problem(key, "is empty; give the proxy's " + key + ", or remove username and password");
       } else if (type == ViaConfig.Type.SOCKS5 && bytes > ViaConfig.SOCKS5_MAX_CREDENTIAL_BYTES) {
         n.problem(key, "is " + bytes + " bytes; SOCKS5 username/password authentication (RFC 1929) carries at "

@@ -44,7 +44,7 @@ final class ViaProxy {
    * {@code cause} as an {@link EgressProxyException} carrying its reason; a failure to resolve the proxy's name
    * stays as it is (reason {@code dns}). Netty reports what the proxy answered only in its exception messages
    * ({@code status: 407 ...}, {@code authStatus: FAILURE(1)}, {@code unexpected authMethod: UNACCEPTED(255)}):
-   * {@code ViaProxyTest} runs Netty's handlers against those answers, so a change of wording fails a test.
+   * {@code EgressProxyIT} gets each answer from a real squid and danted, so a change of wording fails a test.
    */
   static Throwable classify(Throwable cause, ViaConfig via) {
     if (cause instanceof EgressProxyException) {
