@@ -23,7 +23,8 @@ class ExampleConfigTest {
 
   @Test
   void exampleWithEveryKeyLoadsWithTheDocumentedValues(Vertx vertx) {
-    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
+    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret",
+        "EGRESS_PROXY_PASSWORD", "proxy-s3cret"));
     assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
     assertFalse(c.admin().enableQuit(), "POST /quitquitquit is off unless enabled");
     assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
@@ -80,6 +81,10 @@ class ExampleConfigTest {
     assertEquals(edge.routes().get(0).serverNames(), edge.routes().get(0).certificates().get(0).serverNames());
     assertEquals("db.internal", edge.routes().get(1).upstream().tls().serverName());
     assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
+    ViaConfig via = c.listeners().get(4).upstream().via();
+    assertEquals(new ViaConfig(ViaConfig.Type.HTTP_CONNECT, new HostPort("proxy.corp.internal", 3128), "svc-partner",
+        "proxy-s3cret", "listeners[4].upstream.via"), via);
+    assertNull(edge.upstream().via(), "endpoints are dialled directly unless via is set");
   }
 
   @Test
