@@ -23,8 +23,9 @@ import java.util.logging.Logger;
  * Active health checks of an upstream's targets: every interval, a TCP connect to each, or a full TLS handshake
  * with the upstream's own TLS settings (trust, name, client certificate) when the upstream is TLS, so that an
  * endpoint whose certificate the proxy would refuse is not reported healthy. Checks go through the upstream's
- * egress proxy when it has one, as its connections do, so a proxy that refuses them takes the endpoint out. Each check is bounded by the
- * timeout; a target whose check is still running is not checked twice. Runs on the owner's event loop.
+ * egress proxy when it has one, as its connections do, so a proxy that refuses them takes the endpoint out.
+ * Each check is bounded by the timeout; a target whose check is still running is not checked twice. Runs on the
+ * owner's event loop.
  */
 final class HealthChecker {
 

@@ -127,13 +127,7 @@ class EgressProxyIT {
     tlsThroughTheTunnelReachesTheBackendAndIsVerifiedByItsName("squid");
     tlsThroughTheTunnelReachesTheBackendAndIsVerifiedByItsName("socks");
     String target = "localhost:" + backend.port();
-    Await.until("squid logged the tunnel", Duration.ofSeconds(10), () -> {
-      try {
-        return squidOpen.accessLog().contains("CONNECT " + target);
-      } catch (java.io.IOException e) {
-        throw new AssertionError(e);
-      }
-    });
+    Await.until("squid logged the tunnel", Duration.ofSeconds(10), () -> squidOpen.logged("CONNECT " + target));
     // danted names the address it dialled after resolving localhost itself (remote DNS).
     Await.until("danted logged the tunnel", Duration.ofSeconds(10),
         () -> danteOpen.output().contains("127.0.0.1." + backend.port()));
@@ -193,13 +187,7 @@ class EgressProxyIT {
         () -> up(checked, "through-squid", aliveEndpoint) == 1 && up(checked, "through-dante", aliveEndpoint) == 1);
     Await.until("the endpoint squid refuses down", Duration.ofSeconds(15),
         () -> up(checked, "squid-denies", "localhost:" + refusedTarget.port()) == 0);
-    Await.until("squid saw the checks", Duration.ofSeconds(10), () -> {
-      try {
-        return squidOpen.accessLog().contains("CONNECT " + aliveEndpoint);
-      } catch (java.io.IOException e) {
-        throw new AssertionError(e);
-      }
-    });
+    Await.until("squid saw the checks", Duration.ofSeconds(10), () -> squidOpen.logged("CONNECT " + aliveEndpoint));
 
     alive.close();
     Await.until("the closed endpoint down through both proxies", Duration.ofSeconds(15),

@@ -47,16 +47,8 @@ public final class DanteProxy implements AutoCloseable {
     }
     conf.append("socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect }\n");
     Path cfg = DaemonDir.write(dir, "danted.conf", conf.toString());
-    ExternalProcess p = ExternalProcess.start(dir, List.of("danted", "-f", cfg.toString(), "-p",
-        dir.resolve("danted.pid").toString()));
-    DanteProxy dante = new DanteProxy(p, port);
-    try {
-      Ports.awaitListening("danted", port, START, p);
-    } catch (AssertionError e) {
-      dante.close();
-      throw e;
-    }
-    return dante;
+    return new DanteProxy(ExternalProcess.startListening(dir, List.of("danted", "-f", cfg.toString(), "-p",
+        dir.resolve("danted.pid").toString()), "danted", port, START), port);
   }
 
   public int port() {

@@ -4,15 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Debian's squid as an HTTP CONNECT proxy on 127.0.0.1 and a free port, from a configuration written per test:
  * optionally requiring basic authentication (squid's {@code basic_ncsa_auth} over an htpasswd file whose hash
  * {@code openssl passwd -apr1} makes) and refusing tunnels to some ports. It runs in the foreground
- * ({@code squid -N}, its log on stderr), is waited for by polling its port, logs every CONNECT it served to {@link #accessLog()},
- * and is stopped through its own process handle (its PID) on {@link #close()}.
+ * ({@code squid -N}, its log on stderr), is waited for by polling its port, logs every CONNECT it served (see
+ * {@link #logged}), and is stopped through its own process handle (its PID) on {@link #close()}.
  */
 public final class SquidProxy implements AutoCloseable {
 
@@ -68,16 +67,8 @@ public final class SquidProxy implements AutoCloseable {
     DaemonDir.write(dir, "access.log", "");
     Files.setPosixFilePermissions(accessLog, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
     Path cfg = DaemonDir.write(dir, "squid.conf", conf.toString());
-    List<String> command = new ArrayList<>(List.of("squid", "-N", "-d", "1", "-f", cfg.toString()));
-    ExternalProcess p = ExternalProcess.start(dir, command);
-    SquidProxy squid = new SquidProxy(p, port, accessLog);
-    try {
-      Ports.awaitListening("squid", port, START, p);
-    } catch (AssertionError e) {
-      squid.close();
-      throw e;
-    }
-    return squid;
+    return new SquidProxy(ExternalProcess.startListening(dir, List.of("squid", "-N", "-d", "1", "-f",
+        cfg.toString()), "squid", port, START), port, accessLog);
   }
 
   public int port() {
@@ -89,9 +80,16 @@ public final class SquidProxy implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
-  /** What squid logged, one line per request: {@code ... TCP_TUNNEL/200 ... CONNECT host:port ...}. */
-  public String accessLog() throws IOException {
-    return Files.readString(accessLog);
+  /**
+   * Whether squid's access log has a line containing {@code text}, e.g. {@code CONNECT host:port}; squid writes
+   * one line per request, once it ends.
+   */
+  public boolean logged(String text) {
+    try {
+      return Files.readString(accessLog).contains(text);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
   }
 
   public String output() {
