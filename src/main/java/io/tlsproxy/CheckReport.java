@@ -83,8 +83,12 @@ final class CheckReport {
         .append(", connect timeout ").append(Durations.format(u.connectTimeout())).append(")")
         .append(route.clientTls() != null ? " TLS" : " plaintext").append('\n');
     var hc = u.healthCheck();
-    b.append(in).append("  host names resolved ").append(u.dnsTtl().isZero() ? "for every connection"
-            : "every " + Durations.format(u.dnsTtl()))
+    if (u.via() != null) {
+      // describe() leaves the password out.
+      b.append(in).append("  via: ").append(u.via().describe()).append('\n');
+    }
+    b.append(in).append("  host names resolved ").append(u.via() != null ? "by the proxy"
+            : u.dnsTtl().isZero() ? "for every connection" : "every " + Durations.format(u.dnsTtl()))
         .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
             + " (" + (route.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
             + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "

@@ -80,6 +80,7 @@ public final class Startup {
     List<String> out = new ArrayList<>();
     for (Route r : routes.all()) {
       out.add(r.name() + " " + r.upstream().endpoints()
+          + (r.upstream().via() != null ? " via " + r.upstream().via().describe() : "")
           + (passthrough ? " (client's TLS)" : r.clientTls() != null ? " (TLS)" : " (plaintext)"));
     }
     return String.join(", ", out);

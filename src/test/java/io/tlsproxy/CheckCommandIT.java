@@ -470,6 +470,24 @@ class CheckCommandIT {
   }
 
   @Test
+  void checkShowsTheEgressProxyButNotItsPassword() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: out
+            listen: 127.0.0.1:0
+            upstream:
+              endpoints: ['api.partner.example:443']
+              tls: {}
+              via: {type: socks5, address: 'proxy.internal:1080', username: svc-egress,
+                    password: '${TLSPROXY_TEST_PROXY_PASSWORD:-hunter2-secret}'}
+        """);
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("  via: socks5 proxy.internal:1080 (user svc-egress)\n"), r.out());
+    assertTrue(r.out().contains("host names resolved by the proxy"), r.out());
+    assertFalse(r.out().contains("hunter2-secret") || r.err().contains("hunter2-secret"), r.out() + r.err());
+  }
+
+  @Test
   void portAlreadyInUseIsOneLineWithExitCode2() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Path file = Files.createTempFile(dir, "busy", ".yaml");

@@ -51,6 +51,12 @@ final class ConfigNode {
     problems.add(fullPath, message);
   }
 
+  /** Whether a problem was reported for {@code key} already, so that one mistake gives one line. */
+  boolean reported(String key) {
+    String prefix = path(key) + ": ";
+    return problems.list().stream().anyMatch(p -> p.startsWith(prefix));
+  }
+
   /** Whether {@code key} is written at all, even without a value ({@code allow:}). */
   boolean present(String key) {
     return json.containsKey(key);
@@ -313,7 +319,8 @@ final class ConfigNode {
       }
       int end = value.indexOf('}', start);
       if (end < 0) {
-        problems.add(keyPath, "unterminated ${ in '" + value + "'; write ${NAME}, or $${ for a literal ${");
+        // The value is not repeated: it may be a password.
+        problems.add(keyPath, "unterminated ${; write ${NAME}, or $${ for a literal ${");
         return value;
       }
       out.append(value, i, start);

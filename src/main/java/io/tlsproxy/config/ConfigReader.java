@@ -255,7 +255,7 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck", "via");
     List<Address> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -284,9 +284,15 @@ public final class ConfigReader {
       tlsNode.problem("serverName", "missing; a Unix socket endpoint has no host name to verify the upstream's "
           + "certificate against, set serverName to a name in that certificate");
     }
+    ConfigNode viaNode = n.child("via");
+    if (viaNode != null && endpoints.stream().anyMatch(e -> e instanceof UnixAddress)) {
+      n.problem("via", "a Unix socket endpoint is local and is not reached through a proxy; remove via or the unix: "
+          + "endpoint");
+    }
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
         tls, offOr(n, "proxyProtocol",
-            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl, checkNode == null ? null : healthCheck(checkNode));
+            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl,
+        checkNode == null ? null : healthCheck(checkNode), viaNode == null ? null : ViaReader.via(viaNode));
   }
 
   private HealthCheckConfig healthCheck(ConfigNode n) {

@@ -15,12 +15,20 @@ import java.util.List;
  * @param dnsTtl        how long the addresses of an endpoint's host name are used before it is resolved again;
  *                      zero resolves on every connection (Unix sockets are never resolved)
  * @param healthCheck   active health checks of every endpoint; null when off (the default)
+ * @param via           the egress proxy every connection to the endpoints (and every health check) goes through;
+ *                      null to dial them directly (the default)
  */
 public record UpstreamConfig(List<Address> endpoints, Balance balance, Duration connectTimeout,
                              ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol, Duration dnsTtl,
-                             HealthCheckConfig healthCheck) {
+                             HealthCheckConfig healthCheck, ViaConfig via) {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(30);
+
+  /** An upstream dialled directly, without an egress proxy. */
+  public UpstreamConfig(List<Address> endpoints, Balance balance, Duration connectTimeout, ClientTlsConfig tls,
+                        ProxyProtocolVersion proxyProtocol, Duration dnsTtl, HealthCheckConfig healthCheck) {
+    this(endpoints, balance, connectTimeout, tls, proxyProtocol, dnsTtl, healthCheck, null);
+  }
 
   /** How the first endpoint to try is chosen for each connection. */
   public enum Balance { FAILOVER, ROUND_ROBIN, LEAST_CONNECTIONS }

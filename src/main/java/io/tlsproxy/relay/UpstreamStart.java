@@ -96,7 +96,7 @@ final class UpstreamStart {
     RelayLeg leg = new RelayLeg(connection);
     long connectStart = System.nanoTime();
     listener.dialer().connect(down.eventLoop(), endpoint.socketAddress(), route.upstream().connectTimeout(),
-        leg.initializer()).addListener(f -> {
+        leg.initializer(), route.upstream().via()).addListener(f -> {
       Channel ch = ((ChannelFuture) f).channel();
       if (!f.isSuccess()) {
         String reason = Dialer.failureReason(f.cause());
@@ -178,8 +178,9 @@ final class UpstreamStart {
   private void dialFailed(String reason, String metricReason, Throwable cause) {
     lastDialError = reason;
     metrics.upstreamConnectFailed(endpoint.endpoint().toString(), metricReason);
-    LOG.log(Level.FINE, "listener=" + listener.name() + " id=" + log.id() + " upstream=" + endpoint + " failed: "
-        + reason, cause);
+    var via = route.upstream().via();
+    LOG.log(Level.FINE, "listener=" + listener.name() + " id=" + log.id() + " upstream=" + endpoint
+        + (via != null ? " via=" + via.describe() : "") + " failed: " + reason, cause);
     if (up != null) {
       Channel failed = up;
       up = null;

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.ssl.SslHandler;
 import io.tlsproxy.config.HealthCheckConfig;
+import io.tlsproxy.config.ViaConfig;
 import io.tlsproxy.tls.ClientTls;
 import io.tlsproxy.tls.HandshakeFailure;
 import io.tlsproxy.transport.PipelineEnd;
@@ -21,8 +22,10 @@ import java.util.logging.Logger;
 /**
  * Active health checks of an upstream's targets: every interval, a TCP connect to each, or a full TLS handshake
  * with the upstream's own TLS settings (trust, name, client certificate) when the upstream is TLS, so that an
- * endpoint whose certificate the proxy would refuse is not reported healthy. Each check is bounded by the
- * timeout; a target whose check is still running is not checked twice. Runs on the owner's event loop.
+ * endpoint whose certificate the proxy would refuse is not reported healthy. Checks go through the upstream's
+ * egress proxy when it has one, as its connections do, so a proxy that refuses them takes the endpoint out.
+ * Each check is bounded by the timeout; a target whose check is still running is not checked twice. Runs on the
+ * owner's event loop.
  */
 final class HealthChecker {
 
@@ -32,6 +35,7 @@ final class HealthChecker {
   private final HealthCheckConfig cfg;
   private final Vertx vertx;
   private final Dialer dialer;
+  private final ViaConfig via;
   private final ClientTls tls;
   private final byte[] proxyHeader;
   private final Supplier<List<UpstreamTarget>> targets;
@@ -41,12 +45,13 @@ final class HealthChecker {
   private boolean stopped;
 
   /** @param proxyHeader sent first on every check when the upstream expects a PROXY header; null when it does not */
-  HealthChecker(String owner, HealthCheckConfig cfg, Vertx vertx, Dialer dialer, ClientTls tls, byte[] proxyHeader,
-                Supplier<List<UpstreamTarget>> targets, Runnable changed) {
+  HealthChecker(String owner, HealthCheckConfig cfg, Vertx vertx, Dialer dialer, ViaConfig via, ClientTls tls,
+                byte[] proxyHeader, Supplier<List<UpstreamTarget>> targets, Runnable changed) {
     this.owner = owner;
     this.cfg = cfg;
     this.vertx = vertx;
     this.dialer = dialer;
+    this.via = via;
     this.tls = tls;
     this.proxyHeader = proxyHeader;
     this.targets = targets;
@@ -82,7 +87,7 @@ final class HealthChecker {
         id -> result.tryFail("no answer within " + cfg.timeout().toMillis() + " ms"));
     // Its only handler is the pipeline's end: a failed handshake is reported through its future below.
     ChannelFuture connect = dialer.connect(Transport.eventLoop(context), t.socketAddress(), cfg.timeout(),
-        PipelineEnd.INSTANCE);
+        PipelineEnd.INSTANCE, via);
     connect.addListener(c -> {
       if (!c.isSuccess()) {
         result.tryFail(Dialer.failureReason(c.cause()));

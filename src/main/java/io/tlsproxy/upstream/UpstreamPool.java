@@ -68,7 +68,8 @@ public final class UpstreamPool {
       initial.put(e, List.of(literal != null ? literal : new UpstreamTarget(e, null)));
     }
     this.targets = Collections.unmodifiableMap(initial);
-    this.hasNames = config.endpoints().stream().anyMatch(UpstreamTarget::hasName);
+    // Through an egress proxy, names are the proxy's to resolve (see Dialer): they are dialled as they are.
+    this.hasNames = config.via() == null && config.endpoints().stream().anyMatch(UpstreamTarget::hasName);
   }
 
   /**
@@ -84,7 +85,7 @@ public final class UpstreamPool {
     }
     return first.onComplete(x -> {
       if (config.healthCheck() != null && !stopped) {
-        checker = new HealthChecker(owner, config.healthCheck(), vertx, dialer, tls,
+        checker = new HealthChecker(owner, config.healthCheck(), vertx, dialer, config.via(), tls,
             OnwardProxyHeader.forHealthCheck(config.proxyProtocol()), this::allTargets, this::publishHealth);
         publishHealth();
         checker.start();

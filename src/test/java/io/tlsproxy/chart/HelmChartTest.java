@@ -348,6 +348,25 @@ class HelmChartTest {
   }
 
   @Test
+  void egressProxyReachesTheConfigurationAndItsPasswordOnlyAsAVariable() throws Exception {
+    Map<?, ?> config = new Yaml().load(config(render(CHART.resolve("ci/egress-proxy-values.yaml"))));
+    Map<?, ?> upstream = (Map<?, ?>) ((Map<?, ?>) ((List<?>) config.get("listeners")).get(0)).get("upstream");
+    assertEquals(Map.of("type", "socks5", "address", "egress-proxy.infra:1080"), upstream.get("via"));
+    String listener = "listeners: [{name: out, port: 8080, upstream: {endpoints: ['a.example:443'], via: %s}}]\n";
+    Path withVariable = Files.writeString(dir.resolve("via-values.yaml"), listener.formatted(
+        "{type: http-connect, address: 'p:3128', username: u, password: '${EGRESS_PROXY_PASSWORD}'}"));
+    Map<?, ?> rendered = new Yaml().load(config(render(withVariable)));
+    assertTrue(rendered.toString().contains("password=${EGRESS_PROXY_PASSWORD}"), rendered.toString());
+    // A literal password would sit in a ConfigMap; half a pair of credentials and unknown types are refused too.
+    for (String via : List.of("{type: http-connect, address: 'p:3128', username: u, password: hunter2}",
+        "{type: http-connect, address: 'p:3128', username: u}", "{type: socks4, address: 'p:1080'}")) {
+      Path file = Files.writeString(dir.resolve("via-mistake-values.yaml"), listener.formatted(via));
+      var e = assertThrows(IllegalStateException.class, () -> render(file), via);
+      assertTrue(e.getMessage().contains("via"), via + " -> " + e.getMessage());
+    }
+  }
+
+  @Test
   void rawConfigMistakesFailTheRenderNamingTheKey() throws Exception {
     Map<String, String> cases = Map.of(
         "config: {listeners: [{name: web, listen: '0.0.0.0:${PORT}'}]}", "config.listeners[0].listen",

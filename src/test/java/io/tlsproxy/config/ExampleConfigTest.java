@@ -23,7 +23,8 @@ class ExampleConfigTest {
 
   @Test
   void exampleWithEveryKeyLoadsWithTheDocumentedValues(Vertx vertx) {
-    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret"));
+    ProxyConfig c = ConfigLoader.load(vertx, Path.of("conf/example.yaml"), Map.of("P12_PASSWORD", "s3cret",
+        "EGRESS_PROXY_PASSWORD", "proxy-s3cret"));
     assertEquals(new HostPort("127.0.0.1", 9901), c.admin().listen());
     assertFalse(c.admin().enableQuit(), "POST /quitquitquit is off unless enabled");
     assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
@@ -85,6 +86,10 @@ class ExampleConfigTest {
     ListenerConfig egress = c.listeners().get(5);
     assertEquals(new UnixAddress("/run/tlsproxy/egress.sock", false), egress.listen());
     assertEquals(ListenerConfig.DEFAULT_SOCKET_MODE, egress.socketMode());
+    ViaConfig via = c.listeners().get(6).upstream().via();
+    assertEquals(new ViaConfig(ViaConfig.Type.HTTP_CONNECT, new HostPort("proxy.corp.internal", 3128), "svc-partner",
+        "proxy-s3cret", "listeners[6].upstream.via"), via);
+    assertNull(edge.upstream().via(), "endpoints are dialled directly unless via is set");
   }
 
   @Test

@@ -46,6 +46,22 @@ public final class ExternalProcess implements AutoCloseable {
     return new ExternalProcess(pb.start());
   }
 
+  /**
+   * Starts a server in the foreground and waits, polling its port, until it accepts on 127.0.0.1:{@code port};
+   * if it does not within {@code timeout}, it is stopped and the failure names {@code what} with its output.
+   */
+  public static ExternalProcess startListening(Path dir, List<String> command, String what, int port,
+                                               Duration timeout) throws Exception {
+    ExternalProcess p = start(dir, command);
+    try {
+      Ports.awaitListening(what, port, timeout, p);
+    } catch (AssertionError e) {
+      p.close();
+      throw e;
+    }
+    return p;
+  }
+
   public Process process() {
     return process;
   }
