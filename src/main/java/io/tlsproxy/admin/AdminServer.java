@@ -164,7 +164,9 @@ public final class AdminServer {
     for (ListenerSetup s : setups) {
       ListenerTls tls = s.tls();
       if (tls.server() != null) {
-        tls.server().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
+        // A CA that a route's own client policy trusts says which route.
+        tls.server().certificatesInUse().forEach(c -> out.add(c.route() == null ? describe(s.name(), "downstream", c)
+            : describe(s.name(), "downstream", c).put("route", c.route())));
       }
       for (ListenerTls.Upstream u : tls.upstreams()) {
         if (u.tls() != null) {

@@ -1,6 +1,7 @@
 package io.tlsproxy.tls.peer;
 
 import io.tlsproxy.auth.AllowList;
+import io.tlsproxy.config.ClientPolicyConfig;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ServerTlsConfig;
@@ -22,14 +23,14 @@ public final class PeerVerification {
   private PeerVerification() {
   }
 
-  /** The trust for a listener's client certificates, with its CRL and allow-list applied. */
-  public static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas,
+  /** The trust for a listener's or a route's client certificates, with its CRL and allow-list applied. */
+  public static TrustManagerFactory clients(ClientPolicyConfig config, List<X509Certificate> cas,
                                            TrustManagerFactory trust, Instant now, ConfigProblems problems,
                                            List<String> warnings) {
-    String path = config.policy().path();
+    String path = config.path();
     List<PeerTrustManager.ChainCheck> checks = new ArrayList<>();
     if (config.crl() != null) {
-      RevocationList crl = RevocationList.load(config.crl(), cas, path + ".crl", caKey(config), now, problems,
+      RevocationList crl = RevocationList.load(config.crl(), cas, path + ".crl", config.caKey(), now, problems,
           warnings);
       if (crl != null) {
         checks.add(crl::check);
@@ -71,7 +72,7 @@ public final class PeerVerification {
 
   /** The key clientCa was given by, for messages. */
   public static String caKey(ServerTlsConfig c) {
-    return c.policy().path() + (c.clientCaSecretDir() != null ? ".clientCaSecretDir" : ".clientCa");
+    return c.clientPolicy().caKey();
   }
 
   /** The key the upstream's CA was given by, for messages. */
