@@ -3,6 +3,7 @@ package io.tlsproxy;
 import io.tlsproxy.config.ClientPolicyConfig;
 import io.tlsproxy.config.Durations;
 import io.tlsproxy.config.LimitsConfig;
+import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.material.KeyMaterial;
@@ -50,7 +51,9 @@ final class CheckReport {
         ClientPolicyConfig own = c.routes().get(i).clientPolicy();
         if (st != null && own != null) {
           clientPolicy(b, "    ", own, st.clientPolicy(r.name()));
-        } else if (st != null) {
+        } else if (st != null && (st.clientAuth() != ServerTlsConfig.ClientAuth.NONE
+            || st.clientPolicies().size() > 1)) {
+          // Said where it matters: the listener asks for certificates or another route asks otherwise.
           b.append("    client auth: the listener's (")
               .append(st.clientAuth().name().toLowerCase(Locale.ROOT)).append(")\n");
         }
