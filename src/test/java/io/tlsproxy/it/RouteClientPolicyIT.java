@@ -50,6 +50,7 @@ class RouteClientPolicyIT {
   private TestPki.Issued caB;
   private TestPki.Issued alice;
   private TestPki.Issued bob;
+  private TestPki.Issued bert;
   private Path reloadingCaB;
   private ProxyHarness proxy;
   private LogCapture logs;
@@ -62,6 +63,8 @@ class RouteClientPolicyIT {
     caB = pki.ca("partner-b-ca");
     alice = pki.client(caA, "alice");
     bob = pki.client(caB, "bob");
+    bert = pki.client(caB, "bert");
+    Path revoked = pki.crl(caB, bert);
     TestPki.Issued proxyCert = pki.server(serverCa, "gateway", "a.test", "b.test", "www.test");
     TestServer echo = fx.echoBackend();
     reloadingCaB = fx.dir().resolve("reloading-ca-b.pem");
@@ -78,7 +81,7 @@ class RouteClientPolicyIT {
             routes:
               - {name: partner-a, serverNames: [a.test], %4$s}
               - {name: partner-b, serverNames: [b.test], clientAuth: required, clientCa: %3$s,
-                 allow: {commonNames: [bob]}, %4$s}
+                 allow: {commonNames: [bob, bert]}, crl: %6$s, %4$s}
               - {name: public, serverNames: [www.test], clientAuth: none, %4$s}
           - name: reloading
             listen: 127.0.0.1:0
@@ -87,7 +90,8 @@ class RouteClientPolicyIT {
             routes:
               - {name: partner-a, serverNames: [a.test], clientAuth: required, clientCa: %2$s, %4$s}
               - {name: partner-b, serverNames: [b.test], clientAuth: required, clientCa: %5$s, %4$s}
-        """.formatted(ProxyFixture.certificates(proxyCert), caA.certFile(), caB.certFile(), up, reloadingCaB));
+        """.formatted(ProxyFixture.certificates(proxyCert), caA.certFile(), caB.certFile(), up, reloadingCaB,
+            revoked));
   }
 
   @Test
@@ -111,6 +115,11 @@ class RouteClientPolicyIT {
   @Test
   void routeAllowListRefusesAnotherClientOfItsCa() throws Exception {
     refused("gateway", "b.test", pki.client(caB, "carol"), "client_not_allowed");
+  }
+
+  @Test
+  void routeRevocationListRefusesItsRevokedClient() throws Exception {
+    refused("gateway", "b.test", bert, "certificate_revoked");
   }
 
   @Test
