@@ -5,6 +5,7 @@ import io.tlsproxy.config.ServerTlsConfig.ClientAuth;
 import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.material.KeyMaterial;
 import io.tlsproxy.tls.policy.TlsPolicy;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,8 +27,10 @@ public final class ServerTls {
    * @param route       the route it belongs to, or null for the listener's own (which routes inherit)
    * @param trustSource where client certificates are verified against; "none" without client auth
    * @param cas         the CAs client certificates are checked against
+   * @param crls        the revocation lists applied to client certificates; empty for none
    */
-  public record ClientPolicy(String route, ClientAuth clientAuth, String trustSource, List<X509Certificate> cas) {
+  public record ClientPolicy(String route, ClientAuth clientAuth, String trustSource, List<X509Certificate> cas,
+                             List<X509CRL> crls) {
   }
 
   /** The contexts of one client policy, one per certificate, chosen by server name; with their ticket keys. */

@@ -25,6 +25,7 @@ import io.tlsproxy.tls.peer.PeerVerification;
 import io.tlsproxy.tls.policy.PolicyResolver;
 import io.tlsproxy.tls.policy.TlsPolicy;
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.AbstractMap;
@@ -103,17 +104,21 @@ public final class TlsFactory {
                                   List<String> warnings) {
     TrustManagerFactory trust = null;
     List<X509Certificate> cas = List.of();
+    List<X509CRL> crls = List.of();
     if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null
         && (config.clientCaSecretDir() == null || SecretFiles.present(config.clientCaSecretDir(),
         config.caKey(), problems, SecretDir.CA))) {
       cas = cas(config.clientCa(), config.caKey(), problems);
       trust = trust(cas, config.clientCa(), config.caKey(), problems);
       if (trust != null) {
-        trust = PeerVerification.clients(config, cas, trust, clock.instant(), problems, warnings);
+        PeerVerification.Clients checked = PeerVerification.clients(config, cas, trust, clock.instant(), problems,
+            warnings);
+        trust = checked.trust();
+        crls = checked.crls();
       }
     }
     return new ClientTrust(new ServerTls.ClientPolicy(route, config.clientAuth(),
-        trust == null ? "none" : config.clientCa().toString(), List.copyOf(cas)), config, trust);
+        trust == null ? "none" : config.clientCa().toString(), List.copyOf(cas), crls), config, trust);
   }
 
   /** One context per loaded certificate, asking for client certificates as {@code client} says. */

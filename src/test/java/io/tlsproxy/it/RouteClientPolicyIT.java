@@ -118,8 +118,17 @@ class RouteClientPolicyIT {
   }
 
   @Test
-  void routeRevocationListRefusesItsRevokedClient() throws Exception {
+  void routeRevocationListRefusesItsRevokedClientAndIsListedUnderItsRoute() throws Exception {
     refused("gateway", "b.test", bert, "certificate_revoked");
+    List<String> crls = new ArrayList<>();
+    for (Object o : new JsonArray(Scrape.get(proxy.adminPort(), "/certs", "application/json").body())) {
+      JsonObject c = (JsonObject) o;
+      if ("crl".equals(c.getString("role"))) {
+        crls.add(c.getString("listener") + " " + c.getString("route") + " " + c.getString("issuer") + " "
+            + c.getInteger("revoked"));
+      }
+    }
+    assertEquals(List.of("gateway partner-b CN=partner-b-ca 1"), crls);
   }
 
   @Test
