@@ -12,8 +12,9 @@ import io.tlsproxy.tls.UnknownServerNameException;
 /**
  * Reads the client's SNI name, chooses the connection's route by it, then installs the TLS handler of the
  * certificate that answers it, under the route's client policy (its own, or the listener's it inherits): the
- * route decides whether and from which CAs a certificate is asked for. A name no route answers, on a listener without a default route, is refused at
- * once with an {@code unrecognized_name} alert, before any certificate is shown.
+ * route decides whether and from which CAs a certificate is asked for. A name no route answers, on a listener
+ * without a default route, is refused at once with an {@code unrecognized_name} alert, before any certificate is
+ * shown.
  */
 public final class SniSelector extends SniHandler {
 

@@ -7,6 +7,7 @@ import io.tlsproxy.tls.policy.TlsPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The TLS of one listener, built from its configuration in one pass: the server side (null on a plaintext or
@@ -85,8 +86,8 @@ public final class ListenerTls {
     for (TlsSections.RoutePolicy r : sections.routePolicies()) {
       var route = r.config();
       if (route.clientAuth().compareTo(listener.clientAuth()) < 0) {
-        out.add(route.path() + ".clientAuth: " + route.clientAuth().name().toLowerCase(java.util.Locale.ROOT)
-            + " is weaker than the listener's " + listener.clientAuth().name().toLowerCase(java.util.Locale.ROOT)
+        out.add(route.path() + ".clientAuth: " + route.clientAuth().name().toLowerCase(Locale.ROOT)
+            + " is weaker than the listener's " + listener.clientAuth().name().toLowerCase(Locale.ROOT)
             + ": clients of " + r.route() + " are " + (route.clientAuth() == ServerTlsConfig.ClientAuth.NONE
             ? "not asked for a certificate" : "admitted without a certificate"));
       } else if (listener.allow() != null && route.allow() == null) {
