@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * The TLS sections of one listener's configuration, found in one walk: its server side (with the certificates and
- * client policies its routes bring) and the upstream of each route, then its own. Building, reloading, the process-wide settings and the
- * files watched for changes all read a listener through this, so they cannot disagree about what it holds.
+ * client policies its routes bring) and the upstream of each route, then its own. Building, reloading, the
+ * process-wide settings and the files watched for changes all read a listener through this, so they cannot disagree
+ * about what it holds.
  *
  * @param server            the listener's {@code tls}, or null on a plaintext or passthrough listener
  * @param routeCertificates the routes' own {@code certificates}, served ahead of the listener's for their names
