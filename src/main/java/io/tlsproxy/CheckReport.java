@@ -1,7 +1,9 @@
 package io.tlsproxy;
 
+import io.tlsproxy.config.ClientPolicyConfig;
 import io.tlsproxy.config.Durations;
 import io.tlsproxy.config.LimitsConfig;
+import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.UnixAddress;
 import io.tlsproxy.config.UpstreamConfig;
@@ -36,20 +38,8 @@ final class CheckReport {
       ServerTls st = s.serverTls();
       if (st != null) {
         policy(b, "  downstream", st.policy());
-        b.append("    client auth: ").append(st.clientAuth().name().toLowerCase(Locale.ROOT))
-            .append(", client trust: ").append(st.trustSource())
-            .append(", handshake timeout: ").append(Durations.format(c.tls().handshakeTimeout())).append('\n');
-        if (c.tls().allow() != null) {
-          var a = c.tls().allow();
-          b.append("    client allow-list: commonNames ").append(a.commonNames()).append(", dnsNames ")
-              .append(a.dnsNames()).append(", uris ").append(a.uris()).append(", spkiSha256 ")
-              .append(a.spkiSha256().size()).append(" pin(s)")
-              .append(a.commonNames().isEmpty() && a.dnsNames().isEmpty() && a.uris().isEmpty()
-                  && a.spkiSha256().isEmpty() ? " (empty: nobody is admitted)" : "").append('\n');
-        }
-        if (c.tls().crl() != null) {
-          b.append("    client revocation list: ").append(c.tls().crl()).append('\n');
-        }
+        clientPolicy(b, "    ", c.tls().clientPolicy(), st.clientPolicy(null));
+        b.append("    handshake timeout: ").append(Durations.format(c.tls().handshakeTimeout())).append('\n');
         for (KeyMaterial km : st.certificates()) {
           b.append("    certificate: ").append(km.leaf().getSubjectX500Principal().getName())
               .append(" (expires ").append(km.leaf().getNotAfter().toInstant()).append(")\n");
@@ -58,8 +48,18 @@ final class CheckReport {
       if (c.passthrough()) {
         b.append("  passthrough: routes on the ClientHello's server name, TLS forwarded untouched\n");
       }
-      for (Route r : s.routes().routes()) {
+      for (int i = 0; i < s.routes().routes().size(); i++) {
+        Route r = s.routes().routes().get(i);
         b.append("  route ").append(r.name()).append(": server names ").append(r.serverNames()).append('\n');
+        ClientPolicyConfig own = c.routes().get(i).clientPolicy();
+        if (st != null && own != null) {
+          clientPolicy(b, "    ", own, st.clientPolicy(r.name()));
+        } else if (st != null && (st.clientAuth() != ServerTlsConfig.ClientAuth.NONE
+            || st.clientPolicies().size() > 1)) {
+          // Said where it matters: the listener asks for certificates or another route asks otherwise.
+          b.append("    client auth: the listener's (")
+              .append(st.clientAuth().name().toLowerCase(Locale.ROOT)).append(")\n");
+        }
         upstream(b, "    ", r);
       }
       if (s.routes().fallback() != null) {
@@ -72,6 +72,24 @@ final class CheckReport {
       b.append("WARNING: ").append(w).append('\n');
     }
     return b.toString();
+  }
+
+  /** A listener's or a route's client policy, indented by {@code in}; {@code built} holds its trust. */
+  private static void clientPolicy(StringBuilder b, String in, ClientPolicyConfig config,
+                                   ServerTls.ClientPolicy built) {
+    b.append(in).append("client auth: ").append(config.clientAuth().name().toLowerCase(Locale.ROOT))
+        .append(", client trust: ").append(built.trustSource()).append('\n');
+    if (config.allow() != null) {
+      var a = config.allow();
+      b.append(in).append("client allow-list: commonNames ").append(a.commonNames()).append(", dnsNames ")
+          .append(a.dnsNames()).append(", uris ").append(a.uris()).append(", spkiSha256 ")
+          .append(a.spkiSha256().size()).append(" pin(s)")
+          .append(a.commonNames().isEmpty() && a.dnsNames().isEmpty() && a.uris().isEmpty()
+              && a.spkiSha256().isEmpty() ? " (empty: nobody is admitted)" : "").append('\n');
+    }
+    if (config.crl() != null) {
+      b.append(in).append("client revocation list: ").append(config.crl()).append('\n');
+    }
   }
 
   /** A route's upstream, indented by {@code in}. */

@@ -432,6 +432,64 @@ class CheckCommandIT {
   }
 
   @Test
+  void checkPrintsEachRoutesClientPolicyAndWarnsAboutAWeakerOne() throws Exception {
+    TestPki pki = new TestPki(dir);
+    TestPki.Issued partnerCa = pki.ca("check-partner-ca");
+    Path crl = pki.crl(partnerCa);
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %1$s, key: %2$s}], clientAuth: required, clientCa: %3$s}
+            upstream: {endpoints: [127.0.0.1:8080]}
+            routes:
+              - {name: inherits, serverNames: [a.check.test], upstream: {endpoints: [127.0.0.1:8081]}}
+              - name: partner
+                serverNames: [b.check.test]
+                clientAuth: required
+                clientCa: %4$s
+                crl: %5$s
+                allow: {commonNames: [bob]}
+                upstream: {endpoints: [127.0.0.1:8082]}
+              - {name: public, serverNames: [www.check.test], clientAuth: none,
+                 upstream: {endpoints: [127.0.0.1:8083]}}
+        """.formatted(server.certFile(), server.keyFile(), ca.certFile(), partnerCa.certFile(), crl));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    String out = r.out();
+    assertTrue(out.contains("""
+          route inherits: server names [a.check.test]
+            client auth: the listener's (required)
+        """), out);
+    assertTrue(out.contains("""
+          route partner: server names [b.check.test]
+            client auth: required, client trust: %s
+            client allow-list: commonNames [bob], dnsNames [], uris [], spkiSha256 0 pin(s)
+            client revocation list: %s
+        """.formatted(partnerCa.certFile(), crl)), out);
+    assertTrue(out.contains("""
+          route public: server names [www.check.test]
+            client auth: none, client trust: none
+        """), out);
+    assertTrue(out.contains("WARNING: listeners[0].routes[2].clientAuth: none is weaker than the listener's "
+        + "required: clients of public are not asked for a certificate"), out);
+  }
+
+  @Test
+  void routeClientCaThatCannotBeReadIsReportedByItsKey() throws Exception {
+    Result r = check("""
+        listeners:
+          - name: edge
+            listen: 127.0.0.1:0
+            tls: {certificates: [{cert: %1$s, key: %2$s}]}
+            routes:
+              - {serverNames: [api.check.test], clientAuth: required, clientCa: %3$s,
+                 upstream: {endpoints: [127.0.0.1:8081]}}
+        """.formatted(server.certFile(), server.keyFile(), dir.resolve("absent-ca.pem")));
+    assertEquals(Main.EXIT_USAGE, r.code(), r.out());
+    assertTrue(r.err().contains("listeners[0].routes[0].clientCa: "), r.err());
+  }
+
+  @Test
   void checkSaysWhatTheOpensslEngineCannotHonour() throws Exception {
     Result r = check("""
         listeners:

@@ -9,6 +9,7 @@ import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.routing.ListenerSetup;
 import io.tlsproxy.tls.ListenerTls;
+import io.tlsproxy.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -24,6 +25,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -164,7 +166,12 @@ public final class AdminServer {
     for (ListenerSetup s : setups) {
       ListenerTls tls = s.tls();
       if (tls.server() != null) {
-        tls.server().certificatesInUse().forEach(c -> out.add(describe(s.name(), "downstream", c)));
+        // A CA that a route's own client policy trusts says which route.
+        tls.server().certificatesInUse().forEach(c -> out.add(c.route() == null ? describe(s.name(), "downstream", c)
+            : describe(s.name(), "downstream", c).put("route", c.route())));
+        for (ServerTls.ClientPolicy p : tls.server().clientPolicies()) {
+          p.crls().forEach(crl -> out.add(describe(s.name(), crl, p.route())));
+        }
       }
       for (ListenerTls.Upstream u : tls.upstreams()) {
         if (u.tls() != null) {
@@ -193,6 +200,19 @@ public final class AdminServer {
         .put("notBefore", c.getNotBefore().toInstant().toString())
         .put("notAfter", c.getNotAfter().toInstant().toString())
         .put("sha256", fingerprint(c));
+  }
+
+  /** A revocation list applied to client certificates: by the listener, or by {@code route} (null: listener). */
+  private static JsonObject describe(String listener, X509CRL crl, String route) {
+    JsonObject o = new JsonObject()
+        .put("listener", listener)
+        .put("side", "downstream")
+        .put("role", "crl")
+        .put("issuer", crl.getIssuerX500Principal().getName())
+        .put("thisUpdate", crl.getThisUpdate().toInstant().toString())
+        .put("nextUpdate", crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant().toString())
+        .put("revoked", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
+    return route == null ? o : o.put("route", route);
   }
 
   private static String fingerprint(X509Certificate c) {

@@ -102,7 +102,7 @@ public final class ConfigReader {
     if (upNode != null && passthrough && upNode.present("tls")) {
       upNode.problem("tls", RouteReader.PASSTHROUGH_UPSTREAM_TLS);
     }
-    RouteReader routeReader = new RouteReader(passthrough, this::upstream, this::certificate);
+    RouteReader routeReader = new RouteReader(passthrough, this::upstream, this::certificate, this::clientPolicy);
     List<RouteConfig> routes = n.children("routes", routeReader::route);
     routeReader.check(n, routes, tlsNode != null, upNode != null);
     Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
@@ -175,6 +175,23 @@ public final class ConfigReader {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
     List<CertificateConfig> certs = n.children("certificates", this::certificate);
+    Duration timeout = positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT);
+    ClientPolicyConfig client = clientPolicy(n);
+    Duration rotation = positive(n, "sessionTicketKeyRotation", ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION);
+    if (rotation.compareTo(ServerTlsConfig.MAX_TICKET_KEY_ROTATION) > 0 || rotation.toMillis() < 1000) {
+      n.problem("sessionTicketKeyRotation", "must be between 1s and 24h (tickets stay valid for up to two "
+          + "intervals); use e.g. 1h");
+      rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
+    }
+    return new ServerTlsConfig(certs, policy(n), client.clientAuth(), client.clientCa(), timeout, client.allow(),
+        client.crl(), client.clientCaSecretDir(), rotation);
+  }
+
+  /**
+   * The client-certificate keys of a listener's {@code tls} or of a route ({@code clientAuth}, {@code clientCa}
+   * or {@code clientCaSecretDir}, {@code allow}, {@code crl}), checked by the same rules in both places.
+   */
+  ClientPolicyConfig clientPolicy(ConfigNode n) {
     ClientAuth clientAuth = n.enumValue("clientAuth", ClientAuth.class, ClientAuth.NONE);
     var clientCa = n.file("clientCa");
     var clientCaDir = n.file("clientCaSecretDir");
@@ -188,7 +205,6 @@ public final class ConfigReader {
       n.problem("clientCa", "missing; clientAuth " + clientAuth.name().toLowerCase()
           + " needs the CA that signs client certificates");
     }
-    Duration timeout = positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT);
     AllowConfig allow = allow(n);
     var crl = n.file("crl");
     for (String key : new String[] {"allow", "crl"}) {
@@ -197,13 +213,7 @@ public final class ConfigReader {
             + "check");
       }
     }
-    Duration rotation = positive(n, "sessionTicketKeyRotation", ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION);
-    if (rotation.compareTo(ServerTlsConfig.MAX_TICKET_KEY_ROTATION) > 0 || rotation.toMillis() < 1000) {
-      n.problem("sessionTicketKeyRotation", "must be between 1s and 24h (tickets stay valid for up to two "
-          + "intervals); use e.g. 1h");
-      rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
-    }
-    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation);
+    return new ClientPolicyConfig(clientAuth, clientCa, allow, crl, clientCaDir, n.path());
   }
 
   /** {@code allow:} written without rules is an allow-list that admits nobody, never a missing one. */

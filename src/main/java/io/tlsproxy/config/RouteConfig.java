@@ -12,9 +12,17 @@ import java.util.List;
  *                     means the listener's certificates answer; always empty in passthrough mode
  * @param upstream     where matching connections go
  * @param path         the key path of this entry, for messages
+ * @param clientPolicy this route's own {@code clientAuth}, {@code clientCa}, {@code allow} and {@code crl} in
+ *                     terminate mode; null when the route inherits the listener's
  */
 public record RouteConfig(String name, List<String> serverNames, List<CertificateConfig> certificates,
-                          UpstreamConfig upstream, String path) {
+                          UpstreamConfig upstream, String path, ClientPolicyConfig clientPolicy) {
+
+  /** A route that inherits the listener's client policy. */
+  public RouteConfig(String name, List<String> serverNames, List<CertificateConfig> certificates,
+                     UpstreamConfig upstream, String path) {
+    this(name, serverNames, certificates, upstream, path, null);
+  }
 
   /** The route name of a listener's own {@code upstream}, which takes what no route matches. */
   public static final String DEFAULT_NAME = "default";

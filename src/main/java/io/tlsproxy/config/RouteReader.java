@@ -24,16 +24,21 @@ final class RouteReader {
   private final boolean passthrough;
   private final Function<ConfigNode, UpstreamConfig> upstreamReader;
   private final Function<ConfigNode, CertificateConfig> certificateReader;
+  private final Function<ConfigNode, ClientPolicyConfig> clientPolicyReader;
 
   RouteReader(boolean passthrough, Function<ConfigNode, UpstreamConfig> upstreamReader,
-              Function<ConfigNode, CertificateConfig> certificateReader) {
+              Function<ConfigNode, CertificateConfig> certificateReader,
+              Function<ConfigNode, ClientPolicyConfig> clientPolicyReader) {
     this.passthrough = passthrough;
     this.upstreamReader = upstreamReader;
     this.certificateReader = certificateReader;
+    this.clientPolicyReader = clientPolicyReader;
   }
 
   RouteConfig route(ConfigNode n) {
-    n.allowOnly("name", "serverNames", "certificates", "upstream");
+    List<String> keys = new ArrayList<>(List.of("name", "serverNames", "certificates", "upstream"));
+    keys.addAll(ClientPolicyConfig.KEYS);
+    n.allowOnly(keys.toArray(String[]::new));
     List<String> names = new ArrayList<>();
     List<String> raw = n.strings("serverNames");
     if (raw.isEmpty()) {
@@ -77,7 +82,36 @@ final class RouteReader {
         up.problem("tls", PASSTHROUGH_UPSTREAM_TLS);
       }
     }
-    return new RouteConfig(routeName, List.copyOf(names), List.copyOf(certs), upstream, n.path());
+    return new RouteConfig(routeName, List.copyOf(names), List.copyOf(certs), upstream, n.path(), clientPolicy(n));
+  }
+
+  /**
+   * The route's own client policy, or null when it sets none of the keys and inherits the listener's. A route that
+   * sets any of them replaces the listener's policy as a whole, so it must say its clientAuth: a route that only
+   * names another CA must not silently stop asking for certificates.
+   */
+  private ClientPolicyConfig clientPolicy(ConfigNode n) {
+    List<String> given = ClientPolicyConfig.KEYS.stream().filter(n::present).toList();
+    if (given.isEmpty()) {
+      return null;
+    }
+    if (passthrough) {
+      n.problem(given.get(0), "a passthrough listener does not terminate TLS, so it cannot ask clients for "
+          + "certificates; remove it (the upstream checks client certificates), or set passthrough: false and give "
+          + "the listener tls");
+      return null;
+    }
+    if (!n.present("clientAuth")) {
+      n.problem("clientAuth", "missing; a route that sets " + given.get(0) + " has a client policy of its own "
+          + "and does not inherit the listener's clientAuth; set clientAuth: required (or optional, or none)");
+    }
+    ClientPolicyConfig policy = clientPolicyReader.apply(n);
+    // Only when none was asked for: a missing or misspelt clientAuth is already reported.
+    if ("none".equalsIgnoreCase(n.string("clientAuth", "")) && n.present("clientCa")) {
+      n.problem("clientCa", "has no effect with clientAuth none; remove it, or set clientAuth: required or "
+          + "optional");
+    }
+    return policy;
   }
 
   static final String PASSTHROUGH_UPSTREAM_TLS = "a passthrough listener forwards the client's TLS bytes untouched "

@@ -37,6 +37,11 @@ public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig
     return out;
   }
 
+  /** The listener's own client policy; routes without one of their own inherit it. */
+  public ClientPolicyConfig clientPolicy() {
+    return new ClientPolicyConfig(clientAuth, clientCa, allow, crl, clientCaSecretDir, policy.path());
+  }
+
   /** Whether clients must, may or must not present a certificate. */
   public enum ClientAuth { NONE, OPTIONAL, REQUIRED }
 }

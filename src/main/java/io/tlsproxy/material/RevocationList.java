@@ -88,6 +88,11 @@ public final class RevocationList {
     }
   }
 
+  /** The CRLs in use, for reports. */
+  public List<X509CRL> crls() {
+    return crls;
+  }
+
   /** Fails when a certificate of {@code chain} is listed by a CRL of its issuer. */
   public void check(X509Certificate[] chain) throws CertificateRevokedException {
     if (chain == null) {

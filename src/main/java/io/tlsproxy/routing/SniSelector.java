@@ -11,18 +11,23 @@ import io.tlsproxy.tls.UnknownServerNameException;
 
 /**
  * Reads the client's SNI name, chooses the connection's route by it, then installs the TLS handler of the
- * certificate that answers it. A name no route answers, on a listener without a default route, is refused at
- * once with an {@code unrecognized_name} alert, before any certificate is shown.
+ * certificate that answers it, under the route's client policy (its own, or the listener's it inherits): the
+ * route decides whether and from which CAs a certificate is asked for. A name no route answers, on a listener
+ * without a default route, is refused at once with an {@code unrecognized_name} alert, before any certificate is
+ * shown.
  */
 public final class SniSelector extends SniHandler {
 
   private final long handshakeTimeoutMillis;
   private final RouteTable routes;
   private final RoutingEvents events;
+  private final ServerTls tls;
   private boolean refused;
 
   public SniSelector(ServerTls tls, long handshakeTimeoutMillis, RouteTable routes, RoutingEvents events) {
+    // The mapping is never asked: lookup below chooses by route and name.
     super(tls::select, handshakeTimeoutMillis);
+    this.tls = tls;
     this.handshakeTimeoutMillis = handshakeTimeoutMillis;
     this.routes = routes;
     this.events = events;
@@ -33,7 +38,7 @@ public final class SniSelector extends SniHandler {
     Route route = routes.select(hostname);
     if (route != null) {
       events.routed(route);
-      return super.lookup(ctx, hostname);
+      return ctx.executor().newSucceededFuture(tls.selectForRoute(route.name(), hostname));
     }
     // The failed lookup reaches the connection as a failed SNI completion, which closes it with this reason.
     // Netty then retries the lookup as if no name had been sent: that is refused too, but only once alerted.

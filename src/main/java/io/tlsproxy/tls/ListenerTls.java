@@ -1,11 +1,13 @@
 package io.tlsproxy.tls;
 
 import io.tlsproxy.config.ConfigProblems;
+import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.material.CertificateInUse;
 import io.tlsproxy.tls.policy.TlsPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The TLS of one listener, built from its configuration in one pass: the server side (null on a plaintext or
@@ -46,10 +48,12 @@ public final class ListenerTls {
     List<String> warnings = new ArrayList<>();
     ServerTls server = null;
     if (sections.server() != null) {
-      server = factory.server(sections.server(), sections.routeCertificates(), problems, warnings);
+      server = factory.server(sections.server(), sections.routeCertificates(), sections.routePolicies(),
+          problems, warnings);
       if (server != null) {
         warnings.addAll(policyWarnings(sections.server().policy().path(), server.policy()));
       }
+      warnings.addAll(weakerRoutes(sections));
     }
     List<Upstream> upstreams = new ArrayList<>();
     for (TlsSections.Upstream u : sections.upstreams()) {
@@ -70,6 +74,28 @@ public final class ListenerTls {
     }
     return new ListenerTls(listener, sections, server, List.copyOf(upstreams), List.copyOf(sections.files()),
         List.copyOf(warnings));
+  }
+
+  /**
+   * A route that asks less of its clients than the listener does is legal (a public name beside partner ones) but
+   * must be a visible choice.
+   */
+  private static List<String> weakerRoutes(TlsSections sections) {
+    List<String> out = new ArrayList<>();
+    var listener = sections.server().clientPolicy();
+    for (TlsSections.RoutePolicy r : sections.routePolicies()) {
+      var route = r.config();
+      if (route.clientAuth().compareTo(listener.clientAuth()) < 0) {
+        out.add(route.path() + ".clientAuth: " + route.clientAuth().name().toLowerCase(Locale.ROOT)
+            + " is weaker than the listener's " + listener.clientAuth().name().toLowerCase(Locale.ROOT)
+            + ": clients of " + r.route() + " are " + (route.clientAuth() == ServerTlsConfig.ClientAuth.NONE
+            ? "not asked for a certificate" : "admitted without a certificate"));
+      } else if (listener.allow() != null && route.allow() == null) {
+        out.add(route.path() + ": has no allow-list although the listener has one: every client certificate its "
+            + "clientCa verifies is admitted on " + r.route());
+      }
+    }
+    return out;
   }
 
   /** The engine's own notes on a policy, and a warning when it is weaker than the intermediate profile. */

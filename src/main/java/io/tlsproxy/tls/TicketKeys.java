@@ -7,11 +7,12 @@ import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * The session ticket keys of one listener on the OpenSSL engine: the newest key encrypts new tickets, the one
- * before it still decrypts, so a ticket stays usable for one to two rotation intervals. Keys are per listener:
- * BoringSSL's session id context is the same for every Netty context, so shared keys would let a ticket issued
- * on one listener resume on another, past that listener's client-certificate checks. The JDK engine keeps and
- * rotates its own keys and ignores these.
+ * The session ticket keys of one client policy of a listener on the OpenSSL engine: the newest key encrypts new
+ * tickets, the one before it still decrypts, so a ticket stays usable for one to two rotation intervals. Keys are
+ * per listener and per route with a client policy of its own: BoringSSL's session id context is the same for every
+ * Netty context, so shared keys would let a ticket issued on one listener, or for a public route's name, resume on
+ * another, past its client-certificate checks. The JDK engine keeps its own keys
+ * per context and ignores these.
  */
 final class TicketKeys {
 

@@ -12,6 +12,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.NetUtil;
 import io.tlsproxy.auth.Identities;
 import io.tlsproxy.config.CertificateConfig;
+import io.tlsproxy.config.ClientPolicyConfig;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.SecretDir;
@@ -24,10 +25,12 @@ import io.tlsproxy.tls.peer.PeerVerification;
 import io.tlsproxy.tls.policy.PolicyResolver;
 import io.tlsproxy.tls.policy.TlsPolicy;
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SNIHostName;
@@ -55,25 +58,19 @@ public final class TlsFactory {
 
   /**
    * The server side of a listener whose routes bring certificates of their own: those answer their names ahead
-   * of the listener's, whose first certificate stays the default. All share the listener's policy and client auth.
-   * Returns null with the reasons added to {@code problems}; what was built but deserves a warning (e.g. a CRL
-   * past its nextUpdate) is added to {@code warnings}, naming its key.
+   * of the listener's, whose first certificate stays the default. All share the listener's policy; each route in
+   * {@code routePolicies} gets contexts of its own that ask for client certificates its way, the others share the
+   * listener's. Returns null with the reasons added to {@code problems}; what was built but deserves a warning
+   * (e.g. a CRL past its nextUpdate) is added to {@code warnings}, naming its key.
    */
-  ServerTls server(ServerTlsConfig config, List<CertificateConfig> routeCertificates, ConfigProblems problems,
-                   List<String> warnings) {
+  ServerTls server(ServerTlsConfig config, List<CertificateConfig> routeCertificates,
+                   List<TlsSections.RoutePolicy> routePolicies, ConfigProblems problems, List<String> warnings) {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
-    String tlsPath = config.policy().path();
-    TrustManagerFactory clientTrust = null;
-    List<X509Certificate> clientCas = List.of();
-    if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null
-        && (config.clientCaSecretDir() == null || SecretFiles.present(config.clientCaSecretDir(),
-        PeerVerification.caKey(config), problems, SecretDir.CA))) {
-      clientCas = cas(config.clientCa(), PeerVerification.caKey(config), problems);
-      clientTrust = trust(clientCas, config.clientCa(), PeerVerification.caKey(config), problems);
-      if (clientTrust != null) {
-        clientTrust = PeerVerification.clients(config, clientCas, clientTrust, clock.instant(), problems, warnings);
-      }
+    ClientTrust listenerTrust = clientTrust(null, config.clientPolicy(), problems, warnings);
+    Map<String, ClientTrust> routeTrust = new LinkedHashMap<>();
+    for (TlsSections.RoutePolicy r : routePolicies) {
+      routeTrust.put(r.route(), clientTrust(r.route(), r.config(), problems, warnings));
     }
     List<KeyMaterial> loaded = new ArrayList<>();
     List<List<String>> names = new ArrayList<>();
@@ -89,6 +86,45 @@ public final class TlsFactory {
     if (problems.size() > before || loaded.size() <= routeCertificates.size()) {
       return null;
     }
+    ServerTls.PolicyContexts listener = contexts(config, policy, all, loaded, names, listenerTrust, problems);
+    Map<String, ServerTls.PolicyContexts> routes = new LinkedHashMap<>();
+    routeTrust.forEach((route, trust) ->
+        routes.put(route, contexts(config, policy, all, loaded, names, trust, problems)));
+    if (problems.size() > before) {
+      return null;
+    }
+    return new ServerTls(policy, listener, routes, List.copyOf(loaded));
+  }
+
+  /** A client policy's verified trust, or null trust when it asks for no certificate; see {@link #server}. */
+  private record ClientTrust(ServerTls.ClientPolicy report, ClientPolicyConfig config, TrustManagerFactory trust) {
+  }
+
+  private ClientTrust clientTrust(String route, ClientPolicyConfig config, ConfigProblems problems,
+                                  List<String> warnings) {
+    TrustManagerFactory trust = null;
+    List<X509Certificate> cas = List.of();
+    List<X509CRL> crls = List.of();
+    if (config.clientAuth() != ServerTlsConfig.ClientAuth.NONE && config.clientCa() != null
+        && (config.clientCaSecretDir() == null || SecretFiles.present(config.clientCaSecretDir(),
+        config.caKey(), problems, SecretDir.CA))) {
+      cas = cas(config.clientCa(), config.caKey(), problems);
+      trust = trust(cas, config.clientCa(), config.caKey(), problems);
+      if (trust != null) {
+        PeerVerification.Clients checked = PeerVerification.clients(config, cas, trust, clock.instant(), problems,
+            warnings);
+        trust = checked.trust();
+        crls = checked.crls();
+      }
+    }
+    return new ClientTrust(new ServerTls.ClientPolicy(route, config.clientAuth(),
+        trust == null ? "none" : config.clientCa().toString(), List.copyOf(cas), crls), config, trust);
+  }
+
+  /** One context per loaded certificate, asking for client certificates as {@code client} says. */
+  private ServerTls.PolicyContexts contexts(ServerTlsConfig config, TlsPolicy policy, List<CertificateConfig> all,
+                                            List<KeyMaterial> loaded, List<List<String>> names, ClientTrust client,
+                                            ConfigProblems problems) {
     List<Map.Entry<List<String>, SslContext>> entries = new ArrayList<>();
     for (int i = 0; i < loaded.size(); i++) {
       KeyMaterial km = loaded.get(i);
@@ -98,23 +134,24 @@ public final class TlsFactory {
         // Sessions (TLS 1.2 cache entries and TLS 1.3 tickets) live as long as their ticket key can decrypt them.
         b.sessionCacheSize(SERVER_SESSION_CACHE_SIZE)
             .sessionTimeout(config.sessionTicketKeyRotation().multipliedBy(2).toSeconds());
-        if (clientTrust != null) {
+        if (client.trust() != null) {
           // With an allow-list a client must show who it is: optional client auth fails closed too.
-          b.trustManager(clientTrust).clientAuth(config.clientAuth() == ServerTlsConfig.ClientAuth.REQUIRED
-              || config.allow() != null ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+          b.trustManager(client.trust()).clientAuth(client.config().clientAuth()
+              == ServerTlsConfig.ClientAuth.REQUIRED || client.config().allow() != null
+              ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
         }
         entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(b.build())));
       } catch (SSLException | RuntimeException e) {
         problems.add(all.get(i).path(), "cannot build a TLS context: " + e.getMessage());
+        return null;
       }
     }
-    if (problems.size() > before) {
-      return null;
-    }
-    SslContext fallback = entries.get(routeCertificates.size()).getValue();
-    return new ServerTls(ServerNameMatcher.of(entries, fallback),
-        entries.stream().map(Map.Entry::getValue).toList(), policy, config.clientAuth(),
-        List.copyOf(loaded), clientTrust == null ? "none" : config.clientCa().toString(), clientCas);
+    // The first of the listener's own certificates answers names no certificate claims.
+    SslContext fallback = entries.get(all.size() - config.certificates().size()).getValue();
+    List<SslContext> contexts = entries.stream().map(Map.Entry::getValue).toList();
+    // Ticket keys per client policy: a ticket issued under one policy must not decrypt under another.
+    return new ServerTls.PolicyContexts(client.report(), ServerNameMatcher.of(entries, fallback),
+        new TicketKeys(contexts));
   }
 
   /** The client side towards an upstream, or null with the reasons added to {@code problems}; see server. */

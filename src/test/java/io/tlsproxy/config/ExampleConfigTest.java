@@ -76,10 +76,16 @@ class ExampleConfigTest {
     assertEquals(1, up.spkiSha256().size());
     ListenerConfig edge = c.listeners().get(3);
     assertFalse(edge.passthrough());
-    assertEquals(List.of("api", "db.example.com"), edge.routes().stream().map(RouteConfig::name).toList());
+    assertEquals(List.of("api", "db.example.com", "partner"),
+        edge.routes().stream().map(RouteConfig::name).toList());
     assertEquals(List.of("api.example.com", "*.api.example.com"), edge.routes().get(0).serverNames());
     assertEquals(edge.routes().get(0).serverNames(), edge.routes().get(0).certificates().get(0).serverNames());
     assertEquals("db.internal", edge.routes().get(1).upstream().tls().serverName());
+    assertNull(edge.routes().get(0).clientPolicy(), "a route without client keys inherits the listener's policy");
+    ClientPolicyConfig partner = edge.routes().get(2).clientPolicy();
+    assertEquals(ClientAuth.REQUIRED, partner.clientAuth());
+    assertEquals(Path.of("certs/partner-ca.pem"), partner.clientCa());
+    assertEquals(List.of("partner-billing"), partner.allow().commonNames());
     assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
     ListenerConfig app = c.listeners().get(4);
     assertEquals(List.of(new UnixAddress("/run/app/app.sock", false)), app.upstream().endpoints());

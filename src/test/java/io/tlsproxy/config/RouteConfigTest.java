@@ -85,7 +85,8 @@ class RouteConfigTest {
   @Test
   void unknownKeyInRouteIsRefused() {
     assertProblem(TLS + ",'routes':[{'serverNames':['a.example.com'],'sni':'x'," + UP + "}]",
-        "listeners[0].routes[0].sni: unknown key; allowed here: certificates, name, serverNames, upstream");
+        "listeners[0].routes[0].sni: unknown key; allowed here: allow, certificates, clientAuth, clientCa, "
+            + "clientCaSecretDir, crl, name, serverNames, upstream");
   }
 
   @Test

@@ -229,6 +229,29 @@ public final class TestPki {
     return context(ca, client, true);
   }
 
+  /**
+   * Like {@link #clientContextPresentingAnyway} ({@code client} may be null: nothing is presented), and every
+   * certificate request the server sends is added to {@code requests} as the CA names it lists (empty when it
+   * lists none): a server that does not ask leaves {@code requests} as it was.
+   */
+  public static SSLContext clientContextRecordingRequests(Issued ca, Issued client, List<List<String>> requests) {
+    try {
+      X509ExtendedKeyManager delegate = client == null ? null
+          : new AnyIssuerKeyManager((X509ExtendedKeyManager) keyManagers(client).getKeyManagers()[0]);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      trust.setCertificateEntry("ca", ca.cert());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(new KeyManager[] {new RecordingKeyManager(delegate, requests)}, tmf.getTrustManagers(),
+          new SecureRandom());
+      return ctx;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static SSLContext context(Issued ca, Issued client, boolean ignoreRequestedIssuers) {
     try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -300,6 +323,64 @@ public final class TestPki {
     @Override
     public PrivateKey getPrivateKey(String alias) {
       return delegate.getPrivateKey(alias);
+    }
+  }
+
+  /** Records the CA names of each certificate request, then answers as its delegate does (or with nothing). */
+  private static final class RecordingKeyManager extends X509ExtendedKeyManager {
+    private final X509ExtendedKeyManager delegate;
+    private final List<List<String>> requests;
+
+    RecordingKeyManager(X509ExtendedKeyManager delegate, List<List<String>> requests) {
+      this.delegate = delegate;
+      this.requests = requests;
+    }
+
+    private void record(Principal[] issuers) {
+      List<String> names = new ArrayList<>();
+      if (issuers != null) {
+        for (Principal p : issuers) {
+          names.add(p.getName());
+        }
+      }
+      requests.add(List.copyOf(names));
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
+      record(issuers);
+      return delegate == null ? null : delegate.chooseClientAlias(keyTypes, issuers, socket);
+    }
+
+    @Override
+    public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
+      record(issuers);
+      return delegate == null ? null : delegate.chooseEngineClientAlias(keyTypes, issuers, engine);
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, Principal[] issuers) {
+      return delegate == null ? null : delegate.getClientAliases(keyType, issuers);
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, Principal[] issuers) {
+      return null;
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+      return null;
+    }
+
+    @Override
+    public X509Certificate[] getCertificateChain(String alias) {
+      return delegate == null ? null : delegate.getCertificateChain(alias);
+    }
+
+    @Override
+    public PrivateKey getPrivateKey(String alias) {
+      return delegate == null ? null : delegate.getPrivateKey(alias);
     }
   }
 

@@ -1,12 +1,14 @@
 package io.tlsproxy.tls.peer;
 
 import io.tlsproxy.auth.AllowList;
+import io.tlsproxy.config.ClientPolicyConfig;
 import io.tlsproxy.config.ClientTlsConfig;
 import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ServerTlsConfig;
 import io.tlsproxy.material.RevocationList;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,17 +24,25 @@ public final class PeerVerification {
   private PeerVerification() {
   }
 
-  /** The trust for a listener's client certificates, with its CRL and allow-list applied. */
-  public static TrustManagerFactory clients(ServerTlsConfig config, List<X509Certificate> cas,
-                                           TrustManagerFactory trust, Instant now, ConfigProblems problems,
-                                           List<String> warnings) {
-    String path = config.policy().path();
+  /**
+   * A client policy's trust with its CRL and allow-list applied, and the CRLs it applies (empty without a
+   * {@code crl}), for reports.
+   */
+  public record Clients(TrustManagerFactory trust, List<X509CRL> crls) {
+  }
+
+  /** The trust for a listener's or a route's client certificates, with its CRL and allow-list applied. */
+  public static Clients clients(ClientPolicyConfig config, List<X509Certificate> cas, TrustManagerFactory trust,
+                                Instant now, ConfigProblems problems, List<String> warnings) {
+    String path = config.path();
     List<PeerTrustManager.ChainCheck> checks = new ArrayList<>();
+    List<X509CRL> crls = List.of();
     if (config.crl() != null) {
-      RevocationList crl = RevocationList.load(config.crl(), cas, path + ".crl", caKey(config), now, problems,
+      RevocationList crl = RevocationList.load(config.crl(), cas, path + ".crl", config.caKey(), now, problems,
           warnings);
       if (crl != null) {
         checks.add(crl::check);
+        crls = crl.crls();
       }
     }
     if (config.allow() != null) {
@@ -41,7 +51,7 @@ public final class PeerVerification {
         checks.add(chain -> allow.require(chain, AllowList.CLIENT_NOT_ALLOWED));
       }
     }
-    return PeerTrustManager.wrap(trust, checks);
+    return new Clients(PeerTrustManager.wrap(trust, checks), crls);
   }
 
   /**
@@ -71,7 +81,7 @@ public final class PeerVerification {
 
   /** The key clientCa was given by, for messages. */
   public static String caKey(ServerTlsConfig c) {
-    return c.policy().path() + (c.clientCaSecretDir() != null ? ".clientCaSecretDir" : ".clientCa");
+    return c.clientPolicy().caKey();
   }
 
   /** The key the upstream's CA was given by, for messages. */
