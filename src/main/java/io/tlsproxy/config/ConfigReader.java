@@ -140,7 +140,7 @@ public final class ConfigReader {
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
         "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir",
-        "sessionTicketKeyRotation");
+        "sessionTicketKeyRotation", "keyLogFile");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -173,7 +173,8 @@ public final class ConfigReader {
           + "intervals); use e.g. 1h");
       rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
     }
-    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation);
+    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation,
+        n.file("keyLogFile"));
   }
 
   /** {@code allow:} written without rules is an allow-list that admits nobody, never a missing one. */
@@ -225,7 +226,8 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck",
+        "proxyProtocolTlvs");
     List<HostPort> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -247,9 +249,40 @@ public final class ConfigReader {
     ConfigNode tlsNode = n.child("tls");
     Duration dnsTtl = n.duration("dnsTtl", UpstreamConfig.DEFAULT_DNS_TTL);
     ConfigNode checkNode = n.child("healthCheck");
+    UpstreamConfig.ProxyProtocolVersion proxyProtocol = offOr(n, "proxyProtocol",
+        UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF);
     return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
-        tlsNode == null ? null : clientTls(tlsNode), offOr(n, "proxyProtocol",
-            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl, checkNode == null ? null : healthCheck(checkNode));
+        tlsNode == null ? null : clientTls(tlsNode), proxyProtocol, dnsTtl,
+        checkNode == null ? null : healthCheck(checkNode), proxyProtocolTlvs(n, proxyProtocol));
+  }
+
+  /** The opt-in client identity TLVs; they exist only in version 2 headers. */
+  private static List<UpstreamConfig.ProxyProtocolTlv> proxyProtocolTlvs(ConfigNode n,
+                                                                        UpstreamConfig.ProxyProtocolVersion version) {
+    if (!n.present("proxyProtocolTlvs")) {
+      return List.of();
+    }
+    List<String> raw = n.strings("proxyProtocolTlvs");
+    java.util.EnumSet<UpstreamConfig.ProxyProtocolTlv> out = java.util.EnumSet.noneOf(
+        UpstreamConfig.ProxyProtocolTlv.class);
+    for (int i = 0; i < raw.size(); i++) {
+      String wanted = raw.get(i).trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      UpstreamConfig.ProxyProtocolTlv found = null;
+      for (UpstreamConfig.ProxyProtocolTlv t : UpstreamConfig.ProxyProtocolTlv.values()) {
+        found = t.name().equals(wanted) ? t : found;
+      }
+      if (found == null) {
+        n.problem("proxyProtocolTlvs[" + i + "]", "unknown TLV '" + raw.get(i) + "'; use one of "
+            + values(UpstreamConfig.ProxyProtocolTlv.class));
+      } else {
+        out.add(found);
+      }
+    }
+    if (version != UpstreamConfig.ProxyProtocolVersion.V2) {
+      n.problem("proxyProtocolTlvs", "needs proxyProtocol: v2 (only version 2 headers carry TLVs); set "
+          + "proxyProtocol: v2 or remove proxyProtocolTlvs");
+    }
+    return List.copyOf(out);
   }
 
   private HealthCheckConfig healthCheck(ConfigNode n) {
@@ -269,7 +302,7 @@ public final class ConfigReader {
   private ClientTlsConfig clientTls(ConfigNode n) {
     n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "engine", "protocols", "cipherSuites",
         "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
-        "verifyDnsNames", "spkiSha256", "crl");
+        "verifyDnsNames", "spkiSha256", "crl", "keyLogFile");
     var cert = n.file("cert");
     var key = n.file("key");
     var ca = n.file("ca");
@@ -305,7 +338,8 @@ public final class ConfigReader {
     return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, ca,
         cert, key, n.string("password", null), policy(n), insecure,
         positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
-        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl);
+        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl,
+        n.file("keyLogFile"));
   }
 
   /**

@@ -14,10 +14,12 @@ import java.util.List;
  * @param dnsTtl        how long the addresses of an endpoint's host name are used before it is resolved again;
  *                      zero resolves on every connection
  * @param healthCheck   active health checks of every endpoint; null when off (the default)
+ * @param proxyProtocolTlvs what a version 2 header adds about the client's certificate, when it presented one;
+ *                      empty (the default) sends none of it, so no certificate leaves the proxy by surprise
  */
 public record UpstreamConfig(List<HostPort> endpoints, Balance balance, Duration connectTimeout,
                              ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol, Duration dnsTtl,
-                             HealthCheckConfig healthCheck) {
+                             HealthCheckConfig healthCheck, List<ProxyProtocolTlv> proxyProtocolTlvs) {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(30);
 
@@ -26,4 +28,14 @@ public record UpstreamConfig(List<HostPort> endpoints, Balance balance, Duration
 
   /** Which PROXY protocol header, if any, is sent to the upstream: V2 also carries the client's TLS facts. */
   public enum ProxyProtocolVersion { OFF, V1, V2 }
+
+  /**
+   * Facts about the client's certificate a version 2 header may carry, each as TLVs of the custom range: the DER
+   * certificate, its URI SANs (SPIFFE IDs), its DNS SANs.
+   */
+  public enum ProxyProtocolTlv { CLIENT_CERT, CLIENT_URIS, CLIENT_DNS }
+
+  public UpstreamConfig {
+    proxyProtocolTlvs = proxyProtocolTlvs == null ? List.of() : List.copyOf(proxyProtocolTlvs);
+  }
 }

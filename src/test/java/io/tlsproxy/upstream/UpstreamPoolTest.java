@@ -40,7 +40,8 @@ class UpstreamPoolTest {
 
   private static UpstreamConfig upstream(Balance balance, Duration ttl, String... endpoints) {
     return new UpstreamConfig(List.of(endpoints).stream().map(HostPort::parse).toList(), balance,
-        Duration.ofSeconds(1), null, UpstreamConfig.ProxyProtocolVersion.OFF, ttl, null);
+        Duration.ofSeconds(1), null, UpstreamConfig.ProxyProtocolVersion.OFF, ttl, null,
+        List.of());
   }
 
   private static UpstreamPool pool(Balance balance, String... endpoints) {
