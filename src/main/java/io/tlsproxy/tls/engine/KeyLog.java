@@ -4,6 +4,7 @@ import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.internal.tcnative.SSLContext;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -38,10 +39,32 @@ public final class KeyLog {
   static final int QUEUE_LINES = 8192;
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
+  /**
+   * tcnative's {@code SSLContext} functions take its own context handle, which Netty keeps in the protected field
+   * {@code ctx}; the public {@code context()} and {@code sslCtxPointer()} return the BoringSSL {@code SSL_CTX}
+   * pointer instead, which crashes the JVM when given to {@code setKeyLogCallback}. Netty has no public way to
+   * set the callback (as of 4.2.12), so the field is read once here; null if a Netty version lacks it, and then
+   * {@link #attach} refuses rather than guesses.
+   */
+  private static final Field TCN_CONTEXT = tcnContextField();
+
+  private static Field tcnContextField() {
+    try {
+      Field f = ReferenceCountedOpenSslContext.class.getDeclaredField("ctx");
+      if (f.getType() != long.class) {
+        return null;
+      }
+      f.setAccessible(true);
+      return f;
+    } catch (NoSuchFieldException | RuntimeException e) {
+      return null;
+    }
+  }
+
   private final Path file;
   private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE_LINES);
   private final AtomicLong dropped = new AtomicLong();
-  private Thread writer;
+  private volatile Thread writer;
 
   /** A log appending to {@code file}; nothing is opened before the first line. */
   public KeyLog(Path file) {
@@ -57,15 +80,23 @@ public final class KeyLog {
    * OpenSSL context, or the native library refused; nothing is logged then.
    */
   public boolean attach(SslContext ctx) {
-    if (!(ctx instanceof ReferenceCountedOpenSslContext openssl)) {
+    if (!(ctx instanceof ReferenceCountedOpenSslContext) || TCN_CONTEXT == null) {
       return false;
     }
-    return SSLContext.setKeyLogCallback(openssl.sslCtxPointer(), (ssl, line) -> offer(line));
+    long handle;
+    try {
+      handle = TCN_CONTEXT.getLong(ctx);
+    } catch (IllegalAccessException e) {
+      return false;
+    }
+    return handle != 0 && SSLContext.setKeyLogCallback(handle, (ssl, line) -> offer(line));
   }
 
   /** Queues one line (with or without its newline); never blocks. */
   void offer(byte[] line) {
-    startWriter();
+    if (writer == null) {
+      startWriter();
+    }
     if (!queue.offer(line) && dropped.incrementAndGet() == 1) {
       LOG.warning("key log " + file + ": writing does not keep up; lines are dropped (logged once)");
     }
