@@ -15,7 +15,6 @@ import io.tlsproxy.testkit.ProxyFixture;
 import io.tlsproxy.testkit.ProxyHarness;
 import io.tlsproxy.testkit.ProxyHeaderBackend;
 import io.tlsproxy.testkit.TestPki;
-import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -125,7 +124,7 @@ class ProxyProtocolIdentityIT {
    */
   @Test
   void haproxyAcceptsTheHeaderWithTheCertificateInIt() throws Exception {
-    Assumptions.assumeTrue(onPath("haproxy"), "haproxy is not installed");
+    Assumptions.assumeTrue(ExternalProcess.onPath("haproxy"), "haproxy is not installed");
     Path cfg = Files.writeString(fx.dir().resolve("haproxy-identity.cfg"), """
         global
           maxconn 100
@@ -166,14 +165,5 @@ class ProxyProtocolIdentityIT {
     } catch (IOException e) {
       return false;
     }
-  }
-
-  private static boolean onPath(String command) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(d, command))) {
-        return true;
-      }
-    }
-    return Files.isExecutable(Path.of("/usr/sbin", command));
   }
 }

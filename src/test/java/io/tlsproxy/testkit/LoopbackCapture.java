@@ -1,7 +1,5 @@
 package io.tlsproxy.testkit;
 
-import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +25,7 @@ public final class LoopbackCapture implements AutoCloseable {
 
   /** Whether {@code tcpdump} and {@code tshark} are on the PATH (or in /usr/sbin). */
   public static boolean available() {
-    return onPath("tcpdump") && onPath("tshark");
+    return ExternalProcess.onPath("tcpdump") && ExternalProcess.onPath("tshark");
   }
 
   /**
@@ -76,14 +74,5 @@ public final class LoopbackCapture implements AutoCloseable {
   @Override
   public void close() throws Exception {
     tcpdump.close();
-  }
-
-  private static boolean onPath(String command) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (!d.isEmpty() && Files.isExecutable(Path.of(d, command))) {
-        return true;
-      }
-    }
-    return Files.isExecutable(Path.of("/usr/sbin", command)) || Files.isExecutable(Path.of("/usr/bin", command));
   }
 }
