@@ -546,6 +546,28 @@ class CheckCommandIT {
   }
 
   @Test
+  void keyLogIsFlaggedAsInsecureByCheckWhichCreatesNoFile() throws Exception {
+    Path keys = dir.resolve("check.keys");
+    Result r = check(tlsListener("{certificates: [{cert: " + server.certFile() + ", key: " + server.keyFile()
+        + "}], engine: openssl, keyLogFile: " + keys + "}"));
+    assertEquals(Main.EXIT_OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: listeners[0].tls.keyLogFile: the secrets of every TLS session are written "
+        + "to " + keys + "; anyone who can read it can decrypt captured traffic: INSECURE, for debugging only"),
+        r.out());
+    assertFalse(Files.exists(keys), "the file is opened at the first handshake, not by --check");
+  }
+
+  @Test
+  void keyLogInMissingDirectoryIsOneLineNamingTheKey() throws Exception {
+    Path keys = dir.resolve("no-such-dir").resolve("k.log");
+    Result r = check("listeners: [{name: a, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:1],"
+        + " tls: {engine: openssl, keyLogFile: " + keys + "}}}]\n");
+    assertEquals(Main.EXIT_USAGE, r.code(), r.out());
+    assertTrue(r.err().contains("listeners[0].upstream.tls.keyLogFile: directory " + keys.getParent()
+        + " does not exist; create it or choose another path"), r.err());
+  }
+
+  @Test
   void portAlreadyInUseIsOneLineWithExitCode2() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Path file = Files.createTempFile(dir, "busy", ".yaml");

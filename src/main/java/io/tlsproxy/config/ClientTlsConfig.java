@@ -18,11 +18,13 @@ import java.util.stream.Stream;
  * @param verifyDnsNames DNS SANs of which the upstream's leaf must carry one (with verifyUris: one of either)
  * @param spkiSha256     key pins: the upstream's leaf key must be one of these
  * @param crl        revoked upstream certificates (PEM or DER X.509 CRL issued by a CA in ca); null for none
+ * @param keyLogFile where the secrets of every handshake are appended in the NSS key log format, for decrypting
+ *                   captures while debugging (OpenSSL engine only); null (the default) for none
  */
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
                               String path, Path secretDir, List<String> verifyUris, List<String> verifyDnsNames,
-                              List<String> spkiSha256, Path crl) {
+                              List<String> spkiSha256, Path crl, Path keyLogFile) {
 
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {
@@ -34,6 +36,6 @@ public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, S
     return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
         + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + ", secretDir=" + secretDir
         + ", verifyUris=" + verifyUris + ", verifyDnsNames=" + verifyDnsNames + ", spkiSha256=" + spkiSha256
-        + ", crl=" + crl + "]";
+        + ", crl=" + crl + ", keyLogFile=" + keyLogFile + "]";
   }
 }

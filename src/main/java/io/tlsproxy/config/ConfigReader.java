@@ -170,7 +170,7 @@ public final class ConfigReader {
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
         "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir",
-        "sessionTicketKeyRotation");
+        "sessionTicketKeyRotation", "keyLogFile");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -184,7 +184,7 @@ public final class ConfigReader {
       rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
     }
     return new ServerTlsConfig(certs, policy(n), client.clientAuth(), client.clientCa(), timeout, client.allow(),
-        client.crl(), client.clientCaSecretDir(), rotation);
+        client.crl(), client.clientCaSecretDir(), rotation, n.file("keyLogFile"));
   }
 
   /**
@@ -265,7 +265,8 @@ public final class ConfigReader {
   }
 
   private UpstreamConfig upstream(ConfigNode n) {
-    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck", "via");
+    n.allowOnly("endpoints", "balance", "connectTimeout", "tls", "proxyProtocol", "dnsTtl", "healthCheck", "via",
+        "proxyProtocolTlvs");
     List<Address> endpoints = new java.util.ArrayList<>();
     List<String> raw = n.strings("endpoints");
     for (int i = 0; i < raw.size(); i++) {
@@ -299,10 +300,40 @@ public final class ConfigReader {
       n.problem("via", "a Unix socket endpoint is local and is not reached through a proxy; remove via or the unix: "
           + "endpoint");
     }
-    return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout,
-        tls, offOr(n, "proxyProtocol",
-            UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF), dnsTtl,
-        checkNode == null ? null : healthCheck(checkNode), viaNode == null ? null : ViaReader.via(viaNode));
+    UpstreamConfig.ProxyProtocolVersion proxyProtocol = offOr(n, "proxyProtocol",
+        UpstreamConfig.ProxyProtocolVersion.class, UpstreamConfig.ProxyProtocolVersion.OFF);
+    return new UpstreamConfig(List.copyOf(endpoints), balance, connectTimeout, tls, proxyProtocol, dnsTtl,
+        checkNode == null ? null : healthCheck(checkNode), viaNode == null ? null : ViaReader.via(viaNode),
+        proxyProtocolTlvs(n, proxyProtocol));
+  }
+
+  /** The opt-in client identity TLVs; they exist only in version 2 headers. */
+  private static List<UpstreamConfig.ProxyProtocolTlv> proxyProtocolTlvs(ConfigNode n,
+                                                                        UpstreamConfig.ProxyProtocolVersion version) {
+    if (!n.present("proxyProtocolTlvs")) {
+      return List.of();
+    }
+    List<String> raw = n.strings("proxyProtocolTlvs");
+    java.util.EnumSet<UpstreamConfig.ProxyProtocolTlv> out = java.util.EnumSet.noneOf(
+        UpstreamConfig.ProxyProtocolTlv.class);
+    for (int i = 0; i < raw.size(); i++) {
+      String wanted = raw.get(i).trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      UpstreamConfig.ProxyProtocolTlv found = null;
+      for (UpstreamConfig.ProxyProtocolTlv t : UpstreamConfig.ProxyProtocolTlv.values()) {
+        found = t.name().equals(wanted) ? t : found;
+      }
+      if (found == null) {
+        n.problem("proxyProtocolTlvs[" + i + "]", "unknown TLV '" + raw.get(i) + "'; use one of "
+            + values(UpstreamConfig.ProxyProtocolTlv.class));
+      } else {
+        out.add(found);
+      }
+    }
+    if (version != UpstreamConfig.ProxyProtocolVersion.V2) {
+      n.problem("proxyProtocolTlvs", "needs proxyProtocol: v2 (only version 2 headers carry TLVs); set "
+          + "proxyProtocol: v2 or remove proxyProtocolTlvs");
+    }
+    return List.copyOf(out);
   }
 
   private HealthCheckConfig healthCheck(ConfigNode n) {
@@ -322,7 +353,7 @@ public final class ConfigReader {
   private ClientTlsConfig clientTls(ConfigNode n) {
     n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "engine", "protocols", "cipherSuites",
         "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
-        "verifyDnsNames", "spkiSha256", "crl");
+        "verifyDnsNames", "spkiSha256", "crl", "keyLogFile");
     var cert = n.file("cert");
     var key = n.file("key");
     var ca = n.file("ca");
@@ -358,7 +389,8 @@ public final class ConfigReader {
     return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, ca,
         cert, key, n.string("password", null), policy(n), insecure,
         positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
-        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl);
+        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl,
+        n.file("keyLogFile"));
   }
 
   /**

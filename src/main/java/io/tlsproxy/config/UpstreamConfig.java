@@ -17,17 +17,19 @@ import java.util.List;
  * @param healthCheck   active health checks of every endpoint; null when off (the default)
  * @param via           the egress proxy every connection to the endpoints (and every health check) goes through;
  *                      null to dial them directly (the default)
+ * @param proxyProtocolTlvs what a version 2 header adds about the client's certificate, when it presented one;
+ *                      empty (the default) sends none of it, so no certificate leaves the proxy by surprise
  */
 public record UpstreamConfig(List<Address> endpoints, Balance balance, Duration connectTimeout,
                              ClientTlsConfig tls, ProxyProtocolVersion proxyProtocol, Duration dnsTtl,
-                             HealthCheckConfig healthCheck, ViaConfig via) {
+                             HealthCheckConfig healthCheck, ViaConfig via, List<ProxyProtocolTlv> proxyProtocolTlvs) {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_DNS_TTL = Duration.ofSeconds(30);
 
   /** An upstream dialled directly, without an egress proxy. */
   public UpstreamConfig(List<Address> endpoints, Balance balance, Duration connectTimeout, ClientTlsConfig tls,
                         ProxyProtocolVersion proxyProtocol, Duration dnsTtl, HealthCheckConfig healthCheck) {
-    this(endpoints, balance, connectTimeout, tls, proxyProtocol, dnsTtl, healthCheck, null);
+    this(endpoints, balance, connectTimeout, tls, proxyProtocol, dnsTtl, healthCheck, null, List.of());
   }
 
   /** How the first endpoint to try is chosen for each connection. */
@@ -35,4 +37,14 @@ public record UpstreamConfig(List<Address> endpoints, Balance balance, Duration 
 
   /** Which PROXY protocol header, if any, is sent to the upstream: V2 also carries the client's TLS facts. */
   public enum ProxyProtocolVersion { OFF, V1, V2 }
+
+  /**
+   * Facts about the client's certificate a version 2 header may carry, each as TLVs of the custom range: the DER
+   * certificate, its URI SANs (SPIFFE IDs), its DNS SANs.
+   */
+  public enum ProxyProtocolTlv { CLIENT_CERT, CLIENT_URIS, CLIENT_DNS }
+
+  public UpstreamConfig {
+    proxyProtocolTlvs = proxyProtocolTlvs == null ? List.of() : List.copyOf(proxyProtocolTlvs);
+  }
 }

@@ -170,14 +170,22 @@ final class BinaryHeader {
     return c.getValue();
   }
 
-  static byte[] encode(ProxyHeader h) {
-    boolean local = h.command() == ProxyHeader.Command.LOCAL;
-    int block = !h.hasAddresses() ? 0 : h.family() == ProxyHeader.Family.TCP4 ? INET_BLOCK : INET6_BLOCK;
-    int size = FIXED + block;
+  /** The length field is 16 bits: what follows the fixed part is at most this long. */
+  static final int MAX_BODY = 0xFFFF;
+
+  /** The length of what follows the fixed part of {@code h}: its addresses, then its TLVs. */
+  static int bodyLength(ProxyHeader h) {
+    int size = !h.hasAddresses() ? 0 : h.family() == ProxyHeader.Family.TCP4 ? INET_BLOCK : INET6_BLOCK;
     for (Tlv t : h.tlvs()) {
       size += 3 + t.length();
     }
-    if (size - FIXED > 0xFFFF) {
+    return size;
+  }
+
+  static byte[] encode(ProxyHeader h) {
+    boolean local = h.command() == ProxyHeader.Command.LOCAL;
+    int size = FIXED + bodyLength(h);
+    if (size - FIXED > MAX_BODY) {
       throw new IllegalArgumentException("a version 2 header holds at most 65535 bytes after its fixed part, this "
           + "one would need " + (size - FIXED));
     }

@@ -74,6 +74,32 @@ public record ProxyHeader(Command command, Family family, InetSocketAddress sour
     return tlvs.stream().filter(t -> t.type() == type).findFirst();
   }
 
+  /** This header with {@code more} TLVs after its own. */
+  public ProxyHeader withMoreTlvs(List<Tlv> more) {
+    List<Tlv> all = new java.util.ArrayList<>(tlvs);
+    all.addAll(more);
+    return new ProxyHeader(command, family, source, destination, all);
+  }
+
+  /** The client's certificate in DER ({@link Tlv#CLIENT_CERT}), if the sender sent it. */
+  public Optional<byte[]> clientCertificate() {
+    return tlv(Tlv.CLIENT_CERT).map(Tlv::value);
+  }
+
+  /** The URI SANs of the client's certificate ({@link Tlv#CLIENT_URI}), in order; empty if none were sent. */
+  public List<String> clientUris() {
+    return texts(Tlv.CLIENT_URI);
+  }
+
+  /** The DNS SANs of the client's certificate ({@link Tlv#CLIENT_DNS}), in order; empty if none were sent. */
+  public List<String> clientDnsNames() {
+    return texts(Tlv.CLIENT_DNS);
+  }
+
+  private List<String> texts(int type) {
+    return tlvs.stream().filter(t -> t.type() == type).map(Tlv::text).toList();
+  }
+
   /** The application protocol the client negotiated (ALPN), if the sender told. */
   public Optional<String> alpn() {
     return tlv(Tlv.ALPN).map(Tlv::text);

@@ -19,6 +19,14 @@ public final class ProxyHeaderEncoder {
     return BinaryHeader.encode(header);
   }
 
+  /**
+   * How many bytes a version 2 header of {@code header} still has room for: its 16-bit length field counts
+   * addresses and TLVs, and each further TLV takes 3 bytes of type and length besides its value.
+   */
+  public static int v2Room(ProxyHeader header) {
+    return BinaryHeader.MAX_BODY - BinaryHeader.bodyLength(header);
+  }
+
   /** {@code version} 1 or 2. */
   public static byte[] encode(ProxyHeader header, int version) {
     return switch (version) {

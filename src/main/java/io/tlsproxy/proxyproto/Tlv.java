@@ -22,6 +22,15 @@ public record Tlv(int type, byte[] value) {
   public static final int SSL_SIG_ALG = 0x24;
   public static final int SSL_KEY_ALG = 0x25;
   public static final int NETNS = 0x30;
+  /**
+   * tlsproxy's own types, in the range the specification leaves to applications (PP2_TYPE_MIN_CUSTOM 0xE0 to
+   * PP2_TYPE_MAX_CUSTOM 0xEF, section 2.2.8), sent only when {@code upstream.proxyProtocolTlvs} asks for them:
+   * the client certificate as DER, and each of its URI SANs (SPIFFE IDs) and DNS SANs as UTF-8, one TLV per name
+   * in the certificate's order. 0xEA (AWS) and 0xEE (Azure) are left alone, as load balancers send those.
+   */
+  public static final int CLIENT_CERT = 0xE0;
+  public static final int CLIENT_URI = 0xE1;
+  public static final int CLIENT_DNS = 0xE2;
 
   /** A value's length is a 16-bit field. */
   public static final int MAX_VALUE = 0xFFFF;
@@ -51,7 +60,8 @@ public record Tlv(int type, byte[] value) {
     return new String(value, StandardCharsets.UTF_8);
   }
 
-  int length() {
+  /** The value's length, without copying it. */
+  public int length() {
     return value.length;
   }
 

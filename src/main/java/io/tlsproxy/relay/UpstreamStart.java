@@ -126,8 +126,8 @@ final class UpstreamStart {
   /** Writes the PROXY header {@code upstream} asks for to {@code ch}, ahead of any other byte (TLS included). */
   private void sendProxyHeader(Channel ch, UpstreamConfig upstream) {
     if (upstream.proxyProtocol() != null && upstream.proxyProtocol() != UpstreamConfig.ProxyProtocolVersion.OFF) {
-      ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(), accepted, down,
-          downHandshakeStart)), ch.voidPromise());
+      ch.writeAndFlush(Unpooled.wrappedBuffer(OnwardProxyHeader.encode(upstream.proxyProtocol(),
+          upstream.proxyProtocolTlvs(), accepted, down, downHandshakeStart)), ch.voidPromise());
     }
   }
 

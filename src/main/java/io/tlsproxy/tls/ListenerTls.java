@@ -48,6 +48,7 @@ public final class ListenerTls {
     List<String> warnings = new ArrayList<>();
     ServerTls server = null;
     if (sections.server() != null) {
+      keyLogWarning(sections.server().policy().path(), sections.server().keyLogFile(), warnings);
       server = factory.server(sections.server(), sections.routeCertificates(), sections.routePolicies(),
           problems, warnings);
       if (server != null) {
@@ -62,6 +63,7 @@ public final class ListenerTls {
         if (u.tls().insecureSkipVerify()) {
           warnings.add(u.key() + ".tls: insecureSkipVerify is true: upstream certificates are NOT verified");
         }
+        keyLogWarning(u.key() + ".tls", u.tls().keyLogFile(), warnings);
         client = factory.client(u.tls(), problems, warnings);
         if (client != null) {
           warnings.addAll(policyWarnings(u.key() + ".tls", client.policy()));
@@ -96,6 +98,14 @@ public final class ListenerTls {
       }
     }
     return out;
+  }
+
+  /** A key log lets anyone who reads it decrypt what was captured: said at every start and by --check. */
+  private static void keyLogWarning(String tlsKey, Path file, List<String> warnings) {
+    if (file != null) {
+      warnings.add(tlsKey + ".keyLogFile: the secrets of every TLS session are written to " + file + "; anyone "
+          + "who can read it can decrypt captured traffic: INSECURE, for debugging only");
+    }
   }
 
   /** The engine's own notes on a policy, and a warning when it is weaker than the intermediate profile. */

@@ -21,9 +21,11 @@ import io.tlsproxy.material.KeyMaterial;
 import io.tlsproxy.material.MaterialException;
 import io.tlsproxy.material.MaterialLoader;
 import io.tlsproxy.material.SecretFiles;
+import io.tlsproxy.tls.engine.KeyLog;
 import io.tlsproxy.tls.peer.PeerVerification;
 import io.tlsproxy.tls.policy.PolicyResolver;
 import io.tlsproxy.tls.policy.TlsPolicy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
@@ -33,6 +35,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -50,6 +53,8 @@ public final class TlsFactory {
 
   private final PolicyResolver resolver;
   private final Clock clock;
+  /** One key log per file for every context that names it, across reloads: lines from all go through one writer. */
+  private final Map<Path, KeyLog> keyLogs = new ConcurrentHashMap<>();
 
   public TlsFactory(PolicyResolver resolver, Clock clock) {
     this.resolver = resolver;
@@ -67,6 +72,7 @@ public final class TlsFactory {
                    List<TlsSections.RoutePolicy> routePolicies, ConfigProblems problems, List<String> warnings) {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
+    checkKeyLog(config.keyLogFile(), config.policy().path() + ".keyLogFile", policy, problems);
     ClientTrust listenerTrust = clientTrust(null, config.clientPolicy(), problems, warnings);
     Map<String, ClientTrust> routeTrust = new LinkedHashMap<>();
     for (TlsSections.RoutePolicy r : routePolicies) {
@@ -140,7 +146,9 @@ public final class TlsFactory {
               == ServerTlsConfig.ClientAuth.REQUIRED || client.config().allow() != null
               ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
         }
-        entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(b.build())));
+        SslContext built = b.build();
+        attachKeyLog(config.keyLogFile(), config.policy().path() + ".keyLogFile", built, problems);
+        entries.add(new AbstractMap.SimpleEntry<>(names.get(i), new ServerContext(built)));
       } catch (SSLException | RuntimeException e) {
         problems.add(all.get(i).path(), "cannot build a TLS context: " + e.getMessage());
         return null;
@@ -159,6 +167,7 @@ public final class TlsFactory {
     int before = problems.size();
     TlsPolicy policy = resolver.resolve(config.policy(), problems);
     String path = config.path();
+    checkKeyLog(config.keyLogFile(), path + ".keyLogFile", policy, problems);
     TrustManagerFactory trust;
     String trustSource;
     List<X509Certificate> cas = List.of();
@@ -204,12 +213,50 @@ public final class TlsFactory {
       }
       configure(b, policy, true);
       boolean verify = !config.insecureSkipVerify();
-      SslContext ctx = new ClientContext(b.build(), config.serverName(), verify);
+      SslContext built = b.build();
+      if (!attachKeyLog(config.keyLogFile(), path + ".keyLogFile", built, problems)) {
+        return null;
+      }
+      SslContext ctx = new ClientContext(built, config.serverName(), verify);
       return new ClientTls(ctx, policy, config.serverName(), verify, trustSource, clientCert, cas);
     } catch (SSLException | RuntimeException e) {
       problems.add(path, "cannot build a TLS context: " + e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * A key log needs the OpenSSL engine (the JDK engine does not expose TLS 1.3 secrets) and a directory to be
+   * created in; the file itself is opened at the first handshake, so {@code --check} creates nothing.
+   */
+  private static void checkKeyLog(Path file, String key, TlsPolicy policy, ConfigProblems problems) {
+    if (file == null) {
+      return;
+    }
+    if (!policy.openssl()) {
+      problems.add(key, "needs the openssl engine (the jdk engine does not expose TLS secrets); set engine: "
+          + "openssl or remove keyLogFile");
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    if (Files.isDirectory(file)) {
+      problems.add(key, file + " is a directory; give a file path, e.g. " + file.resolve("keys.log"));
+    } else if (dir == null || !Files.isDirectory(dir)) {
+      problems.add(key, "directory " + dir + " does not exist; create it or choose another path");
+    } else if (!Files.isWritable(Files.exists(file) ? file : dir)) {
+      problems.add(key, (Files.exists(file) ? file : dir) + " is not writable by this process");
+    }
+  }
+
+  /** Sends the secrets of {@code ctx}'s handshakes to {@code file}'s key log; false with a problem if it cannot. */
+  private boolean attachKeyLog(Path file, String key, SslContext ctx, ConfigProblems problems) {
+    if (file == null) {
+      return true;
+    }
+    if (!keyLogs.computeIfAbsent(file.toAbsolutePath().normalize(), KeyLog::new).attach(ctx)) {
+      problems.add(key, "the TLS engine refused the key log callback; set engine: openssl or remove keyLogFile");
+      return false;
+    }
+    return true;
   }
 
   private static void configure(SslContextBuilder b, TlsPolicy policy, boolean client) {

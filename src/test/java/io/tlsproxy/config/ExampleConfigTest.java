@@ -74,6 +74,11 @@ class ExampleConfigTest {
     assertEquals(Path.of("/etc/upstream-tls/ca.crt"), up.ca());
     assertEquals(List.of("spiffe://prod.example/ns/ledger/sa/ledger"), up.verifyUris());
     assertEquals(1, up.spkiSha256().size());
+    assertEquals(List.of(UpstreamConfig.ProxyProtocolTlv.CLIENT_CERT, UpstreamConfig.ProxyProtocolTlv.CLIENT_URIS,
+        UpstreamConfig.ProxyProtocolTlv.CLIENT_DNS), internal.upstream().proxyProtocolTlvs());
+    assertEquals(List.of(), tunnel.upstream().proxyProtocolTlvs(), "no client identity unless listed");
+    assertNull(web.tls().keyLogFile(), "no key log unless set");
+    assertEquals(Path.of("/var/tmp/db-tunnel.keys"), tunnel.upstream().tls().keyLogFile());
     ListenerConfig edge = c.listeners().get(3);
     assertFalse(edge.passthrough());
     assertEquals(List.of("api", "db.example.com", "partner"),

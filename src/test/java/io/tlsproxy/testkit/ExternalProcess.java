@@ -1,10 +1,12 @@
 package io.tlsproxy.testkit;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -60,6 +62,16 @@ public final class ExternalProcess implements AutoCloseable {
       throw e;
     }
     return p;
+  }
+
+  /** Whether {@code command} is an executable on the PATH, or in /usr/sbin (root's tools, off a user's PATH). */
+  public static boolean onPath(String command) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (!d.isEmpty() && Files.isExecutable(Path.of(d, command))) {
+        return true;
+      }
+    }
+    return Files.isExecutable(Path.of("/usr/sbin", command));
   }
 
   public Process process() {

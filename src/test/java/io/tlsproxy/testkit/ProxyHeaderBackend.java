@@ -66,7 +66,8 @@ public final class ProxyHeaderBackend implements AutoCloseable {
 
   private void serve(Socket socket, TestServer srv, SSLContext tls) throws IOException {
     socket.setSoTimeout(Clients.TIMEOUT_MS);
-    ProxyHeaderDecoder decoder = new ProxyHeaderDecoder();
+    // The largest header the protocol allows: one may carry a client certificate.
+    ProxyHeaderDecoder decoder = new ProxyHeaderDecoder(16 + 0xFFFF);
     InputStream in = socket.getInputStream();
     DecodeResult r = DecodeResult.NEED_MORE;
     // One byte at a time, so that not a byte after the header is taken from the stream.
