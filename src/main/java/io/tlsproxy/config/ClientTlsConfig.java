@@ -18,11 +18,14 @@ import java.util.stream.Stream;
  * @param verifyDnsNames DNS SANs of which the upstream's leaf must carry one (with verifyUris: one of either)
  * @param spkiSha256     key pins: the upstream's leaf key must be one of these
  * @param crl        revoked upstream certificates (PEM or DER X.509 CRL issued by a CA in ca); null for none
+ * @param startTls   the plaintext protocol whose in-band upgrade comes before the handshake; null: TLS from the
+ *                   first byte
  */
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
                               String path, Path secretDir, List<String> verifyUris, List<String> verifyDnsNames,
-                              List<String> spkiSha256, Path crl) {
+                              List<String> spkiSha256, Path crl,
+                              StartTlsProtocol startTls) {
 
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {
@@ -34,6 +37,6 @@ public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, S
     return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
         + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + ", secretDir=" + secretDir
         + ", verifyUris=" + verifyUris + ", verifyDnsNames=" + verifyDnsNames + ", spkiSha256=" + spkiSha256
-        + ", crl=" + crl + "]";
+        + ", crl=" + crl + ", startTls=" + startTls + "]";
   }
 }

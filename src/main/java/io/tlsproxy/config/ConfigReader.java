@@ -104,11 +104,26 @@ public final class ConfigReader {
     RouteReader routeReader = new RouteReader(passthrough, this::upstream, this::certificate);
     List<RouteConfig> routes = n.children("routes", routeReader::route);
     routeReader.check(n, routes, tlsNode != null, upNode != null);
+    if (tls != null && tls.startTls() != null) {
+      checkStartTlsOneSide(n, n.path() + ".upstream", upstream);
+      routes.forEach(r -> checkStartTlsOneSide(n, r.path() + ".upstream", r.upstream()));
+    }
     Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
     return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
         offOr(n, "proxyProtocol", ListenerConfig.ProxyProtocolMode.class, ListenerConfig.ProxyProtocolMode.OFF),
         passthrough, List.copyOf(routes), limits(n, tls != null));
+  }
+
+  /**
+   * A listener that plays the server of a STARTTLS protocol relays plaintext to its backend; an upstream that
+   * needs an upgrade of its own would greet the client a second time.
+   */
+  private static void checkStartTlsOneSide(ConfigNode listener, String path, UpstreamConfig upstream) {
+    if (upstream != null && upstream.tls() != null && upstream.tls().startTls() != null) {
+      listener.problemAt(path + ".tls.startTls", "cannot be combined with the listener's tls.startTls (the client "
+          + "would be greeted twice); remove one, or use upstream tls without startTls");
+    }
   }
 
   /** The listener-level limit keys; absent keys mean no limit. */
@@ -140,7 +155,7 @@ public final class ConfigReader {
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
         "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir",
-        "sessionTicketKeyRotation");
+        "sessionTicketKeyRotation", "startTls");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -173,7 +188,8 @@ public final class ConfigReader {
           + "intervals); use e.g. 1h");
       rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
     }
-    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation);
+    return new ServerTlsConfig(certs, policy(n), clientAuth, clientCa, timeout, allow, crl, clientCaDir, rotation,
+        n.enumValue("startTls", StartTlsProtocol.class, null));
   }
 
   /** {@code allow:} written without rules is an allow-list that admits nobody, never a missing one. */
@@ -269,7 +285,7 @@ public final class ConfigReader {
   private ClientTlsConfig clientTls(ConfigNode n) {
     n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "engine", "protocols", "cipherSuites",
         "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
-        "verifyDnsNames", "spkiSha256", "crl");
+        "verifyDnsNames", "spkiSha256", "crl", "startTls");
     var cert = n.file("cert");
     var key = n.file("key");
     var ca = n.file("ca");
@@ -305,7 +321,8 @@ public final class ConfigReader {
     return new ClientTlsConfig(serverName == null || serverName.isBlank() ? null : serverName, ca,
         cert, key, n.string("password", null), policy(n), insecure,
         positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
-        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl);
+        n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl,
+        n.enumValue("startTls", StartTlsProtocol.class, null));
   }
 
   /**

@@ -17,10 +17,13 @@ import java.util.stream.Stream;
  * @param clientCaSecretDir the Secret directory {@code clientCa} was read from ({@code ca.crt}); null if a file
  * @param sessionTicketKeyRotation how often a new session ticket key starts encrypting (OpenSSL engine); the
  *                 key before it still decrypts, so a ticket resumes for one to two intervals
+ * @param startTls     the plaintext protocol whose in-band upgrade comes before the handshake; null: TLS from the
+ *                 first byte
  */
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
                               Path clientCa, Duration handshakeTimeout, AllowConfig allow, Path crl,
-                              Path clientCaSecretDir, Duration sessionTicketKeyRotation) {
+                              Path clientCaSecretDir, Duration sessionTicketKeyRotation,
+                              StartTlsProtocol startTls) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_TICKET_KEY_ROTATION = Duration.ofHours(1);
   /**
