@@ -3,6 +3,7 @@ package io.tlsproxy.relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -122,6 +123,16 @@ final class StartTlsDriver extends ChannelInboundHandlerAdapter {
         write(step.reply());
         ctx.pipeline().remove(this);
         events.upgrade();
+      }
+      case DIRECT_TLS -> {
+        // The peer began with its TLS handshake: what it sent goes to TLS, which is put in front first.
+        over = true;
+        ByteBuf first = buffered.retainedSlice();
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.remove(this);
+        events.upgrade();
+        pipeline.fireChannelRead(first);
+        pipeline.fireChannelReadComplete();
       }
       case DONE -> {
         over = true;

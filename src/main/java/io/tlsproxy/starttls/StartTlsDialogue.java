@@ -37,8 +37,8 @@ public interface StartTlsDialogue {
       case SMTP -> Smtp.forRole(role);
       case IMAP -> Imap.forRole(role);
       case POP3 -> Pop3.forRole(role);
-      case POSTGRES, LDAP -> throw new UnsupportedOperationException("startTls " + protocol.label()
-          + " is not implemented yet");
+      case POSTGRES -> Postgres.forRole(role);
+      case LDAP -> Ldap.forRole(role);
     };
   }
 

@@ -26,6 +26,11 @@ public record Step(Action action, byte[] reply, byte[] forward, String reason, S
     SEND,
     /** Send {@link #reply()}, then start TLS with the peer: no byte the peer sent before may be left unread. */
     UPGRADE,
+    /**
+     * Start TLS with the peer at once, without a reply: the bytes left unread are the start of its handshake
+     * (PostgreSQL 17's direct TLS), handed to TLS, never to the relay.
+     */
+    DIRECT_TLS,
     /** The dialogue is over: relay from here; bytes left unread belong to the relay. */
     DONE,
     /** Send {@link #reply()}, then close the connection for {@link #reason()}. */
@@ -42,6 +47,26 @@ public record Step(Action action, byte[] reply, byte[] forward, String reason, S
 
   public static Step upgrade(String text) {
     return new Step(Action.UPGRADE, ascii(text), NONE, null, null);
+  }
+
+  /** Sends binary {@code bytes} (a database protocol's message) and keeps reading. */
+  public static Step send(byte[] bytes) {
+    return new Step(Action.SEND, bytes, NONE, null, null);
+  }
+
+  /** Sends binary {@code bytes}, then starts TLS with the peer. */
+  public static Step upgrade(byte[] bytes) {
+    return new Step(Action.UPGRADE, bytes, NONE, null, null);
+  }
+
+  /** TLS starts at once with the bytes the peer sent left unread: see {@link Action#DIRECT_TLS}. */
+  public static Step directTls() {
+    return new Step(Action.DIRECT_TLS, NONE, NONE, null, null);
+  }
+
+  /** Sends binary {@code reply}, then closes for {@code reason}. */
+  public static Step fail(String reason, String detail, byte[] reply) {
+    return new Step(Action.FAIL, reply, NONE, reason, detail);
   }
 
   public static Step done() {
