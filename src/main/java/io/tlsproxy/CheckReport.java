@@ -25,7 +25,9 @@ final class CheckReport {
     for (ListenerSetup s : plan.listeners()) {
       ListenerConfig c = s.config();
       b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
-          .append(s.serverTls() != null ? " (TLS)" : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
+          .append(s.serverTls() != null ? c.tls().startTls() != null ? " (TLS after " + c.tls().startTls().label()
+              + " STARTTLS: tlsproxy plays the server until the client upgrades)" : " (TLS)"
+              : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
           .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
       if (!c.limits().equals(LimitsConfig.NONE)) {
         b.append("  limits: ").append(c.limits().describe()).append('\n');
@@ -78,12 +80,15 @@ final class CheckReport {
             .collect(Collectors.joining(", ")))
         .append(" (").append(u.balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
         .append(", connect timeout ").append(Durations.format(u.connectTimeout())).append(")")
-        .append(route.clientTls() != null ? " TLS" : " plaintext").append('\n');
+        .append(route.clientTls() == null ? " plaintext" : u.tls().startTls() == null ? " TLS"
+            : " TLS after " + u.tls().startTls().label() + " STARTTLS (the client is greeted in plaintext)")
+        .append('\n');
     var hc = u.healthCheck();
     b.append(in).append("  host names resolved ").append(u.dnsTtl().isZero() ? "for every connection"
             : "every " + Durations.format(u.dnsTtl()))
         .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
-            + " (" + (route.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
+            + " (" + (route.clientTls() != null && u.tls().startTls() == null ? "TLS handshake" : "TCP connect")
+            + ", timeout "
             + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "
             + hc.healthyThreshold() + (hc.requiredForReady() ? ", required for /readyz" : "") + ")")
         .append('\n');

@@ -80,6 +80,9 @@ class ExampleConfigTest {
     assertEquals(edge.routes().get(0).serverNames(), edge.routes().get(0).certificates().get(0).serverNames());
     assertEquals("db.internal", edge.routes().get(1).upstream().tls().serverName());
     assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
+    assertEquals(StartTlsProtocol.SMTP, c.listeners().get(4).upstream().tls().startTls());
+    assertEquals(StartTlsProtocol.IMAP, c.listeners().get(5).tls().startTls());
+    assertNull(web.tls().startTls(), "TLS from the first byte unless startTls says otherwise");
   }
 
   @Test
