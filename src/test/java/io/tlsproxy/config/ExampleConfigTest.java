@@ -82,6 +82,8 @@ class ExampleConfigTest {
     assertEquals("127.0.0.1:8080", edge.upstream().endpoints().get(0).toString());
     assertEquals(StartTlsProtocol.SMTP, c.listeners().get(4).upstream().tls().startTls());
     assertEquals(StartTlsProtocol.IMAP, c.listeners().get(5).tls().startTls());
+    assertEquals(StartTlsProtocol.POSTGRES, c.listeners().get(6).upstream().tls().startTls());
+    assertEquals(StartTlsProtocol.LDAP, c.listeners().get(7).tls().startTls());
     assertNull(web.tls().startTls(), "TLS from the first byte unless startTls says otherwise");
   }
 
