@@ -9,9 +9,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The system account a real daemon (postgres, slapd) runs as in a test. Under root, the daemon must not keep root's
@@ -91,17 +89,5 @@ final class DaemonUser {
     view.setOwner(users.lookupPrincipalByName(name));
     GroupPrincipal group = users.lookupPrincipalByGroupName(name);
     view.setGroup(group);
-  }
-
-  /** Deletes {@code root} and what is below it; symbolic links are deleted, not followed. */
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -87,7 +87,7 @@ public final class PostgresServer implements AutoCloseable {
       if (server != null) {
         server.close();
       }
-      DaemonUser.deleteTree(dir);
+      ProxyFixture.deleteTree(dir);
       throw e;
     }
   }
@@ -110,6 +110,6 @@ public final class PostgresServer implements AutoCloseable {
       process.awaitExit(Duration.ofSeconds(30));
     }
     process.close();
-    DaemonUser.deleteTree(dir);
+    ProxyFixture.deleteTree(dir);
   }
 }

@@ -95,7 +95,7 @@ public final class SlapdServer implements AutoCloseable {
       if (server != null) {
         server.close();
       }
-      DaemonUser.deleteTree(dir);
+      ProxyFixture.deleteTree(dir);
       throw e;
     }
   }
@@ -123,6 +123,6 @@ public final class SlapdServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     process.close();
-    DaemonUser.deleteTree(dir);
+    ProxyFixture.deleteTree(dir);
   }
 }
