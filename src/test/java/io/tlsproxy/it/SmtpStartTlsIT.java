@@ -82,8 +82,13 @@ class SmtpStartTlsIT {
             listen: 127.0.0.1:0
             %s
             upstream: {endpoints: [127.0.0.1:%d]}
+          - name: in-hurried
+            listen: 127.0.0.1:0
+            tls: {%s, startTls: smtp, handshakeTimeout: 1s}
+            upstream: {endpoints: [127.0.0.1:%d]}
         """.formatted(postfix.tlsPort(), upstreamTls, postfix.plainPort(), upstreamTls, garbage.port(), upstreamTls,
-        injecting.port(), upstreamTls, listenerTls, postfix.plainPort(), listenerTls, untouched.port()));
+        injecting.port(), upstreamTls, listenerTls, postfix.plainPort(), listenerTls, untouched.port(),
+        ProxyFixture.certificates(proxyCert), untouched.port()));
   }
 
   /**
@@ -245,6 +250,22 @@ class SmtpStartTlsIT {
     awaitCounted("in-guarded", "starttls_required", before);
     assertEquals(0, untouched.served(), "the backend was not even dialled");
     opensslUpgradesWithTerminatingListenerAndTalksToPostfix(); // the process is unharmed
+  }
+
+  @Test
+  void silentClientIsClosedAfterTheHandshakeTimeout() throws Exception {
+    Scrape before = scrape();
+    long start = System.nanoTime();
+    try (Socket s = Clients.plain(proxy.port("in-hurried"))) {
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      assertTrue(in.readLine().startsWith("220 "));
+      assertEquals(null, in.readLine(), "closed without another word");
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    assertTrue(took.compareTo(Duration.ofMillis(900)) > 0 && took.compareTo(Duration.ofSeconds(10)) < 0,
+        "closed after about handshakeTimeout: " + took);
+    awaitCounted("in-hurried", "timeout", before);
+    assertEquals(0, untouched.served(), "the backend was not even dialled");
   }
 
   private void awaitCounted(String listener, String reason, Scrape before) {
