@@ -30,7 +30,9 @@ final class CheckReport {
       b.append("listener ").append(c.name()).append(": listen ").append(c.listen())
           .append(c.listen() instanceof UnixAddress u && !u.abstractName()
               ? " (socket mode " + ListenerConfig.octal(c.socketMode()) + ")" : "")
-          .append(s.serverTls() != null ? " (TLS)" : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
+          .append(s.serverTls() != null ? c.tls().startTls() != null ? " (TLS after " + c.tls().startTls().label()
+              + " STARTTLS: tlsproxy plays the server until the client upgrades)" : " (TLS)"
+              : c.passthrough() ? " (TLS passthrough)" : " (plaintext)")
           .append(", idle timeout ").append(Durations.format(c.idleTimeout())).append('\n');
       if (!c.limits().equals(LimitsConfig.NONE)) {
         b.append("  limits: ").append(c.limits().describe()).append('\n');
@@ -99,7 +101,9 @@ final class CheckReport {
             .collect(Collectors.joining(", ")))
         .append(" (").append(u.balance().name().toLowerCase(Locale.ROOT).replace('_', '-'))
         .append(", connect timeout ").append(Durations.format(u.connectTimeout())).append(")")
-        .append(route.clientTls() != null ? " TLS" : " plaintext").append('\n');
+        .append(route.clientTls() == null ? " plaintext" : u.tls().startTls() == null ? " TLS"
+            : " TLS after " + u.tls().startTls().label() + " STARTTLS (the client is greeted in plaintext)")
+        .append('\n');
     var hc = u.healthCheck();
     if (u.via() != null) {
       // describe() leaves the password out.
@@ -108,7 +112,8 @@ final class CheckReport {
     b.append(in).append("  host names resolved ").append(u.via() != null ? "by the proxy"
             : u.dnsTtl().isZero() ? "for every connection" : "every " + Durations.format(u.dnsTtl()))
         .append(", health checks: ").append(hc == null ? "off" : "every " + Durations.format(hc.interval())
-            + " (" + (route.clientTls() != null ? "TLS handshake" : "TCP connect") + ", timeout "
+            + " (" + (route.clientTls() != null && u.tls().startTls() == null ? "TLS handshake" : "TCP connect")
+            + ", timeout "
             + Durations.format(hc.timeout()) + ", down after " + hc.unhealthyThreshold() + ", up after "
             + hc.healthyThreshold() + (hc.requiredForReady() ? ", required for /readyz" : "") + ")")
         .append('\n');

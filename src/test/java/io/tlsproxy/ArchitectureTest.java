@@ -31,7 +31,7 @@ class ArchitectureTest {
       Map.entry("tls.policy", 3),
       Map.entry("tls.peer", 4),
       Map.entry("tls", 5),
-      Map.entry("upstream", 6), Map.entry("routing", 6),
+      Map.entry("upstream", 6), Map.entry("routing", 6), Map.entry("starttls", 6),
       Map.entry("relay", 7),
       Map.entry("listen", 8),
       Map.entry("admin", 9),

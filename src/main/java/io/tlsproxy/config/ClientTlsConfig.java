@@ -20,11 +20,14 @@ import java.util.stream.Stream;
  * @param crl        revoked upstream certificates (PEM or DER X.509 CRL issued by a CA in ca); null for none
  * @param keyLogFile where the secrets of every handshake are appended in the NSS key log format, for decrypting
  *                   captures while debugging (OpenSSL engine only); null (the default) for none
+ * @param startTls   the plaintext protocol whose in-band upgrade comes before the handshake; null: TLS from the
+ *                   first byte
  */
 public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, String password,
                               PolicyConfig policy, boolean insecureSkipVerify, Duration handshakeTimeout,
                               String path, Path secretDir, List<String> verifyUris, List<String> verifyDnsNames,
-                              List<String> spkiSha256, Path crl, Path keyLogFile) {
+                              List<String> spkiSha256, Path crl, Path keyLogFile,
+                              StartTlsProtocol startTls) {
 
   /** Every file this TLS side reads, for watching them for changes. */
   public List<Path> files() {
@@ -36,6 +39,6 @@ public record ClientTlsConfig(String serverName, Path ca, Path cert, Path key, S
     return "ClientTlsConfig[serverName=" + serverName + ", ca=" + ca + ", cert=" + cert + ", key=" + key
         + ", policy=" + policy + ", insecureSkipVerify=" + insecureSkipVerify + ", secretDir=" + secretDir
         + ", verifyUris=" + verifyUris + ", verifyDnsNames=" + verifyDnsNames + ", spkiSha256=" + spkiSha256
-        + ", crl=" + crl + ", keyLogFile=" + keyLogFile + "]";
+        + ", crl=" + crl + ", keyLogFile=" + keyLogFile + ", startTls=" + startTls + "]";
   }
 }

@@ -105,6 +105,10 @@ public final class ConfigReader {
     RouteReader routeReader = new RouteReader(passthrough, this::upstream, this::certificate, this::clientPolicy);
     List<RouteConfig> routes = n.children("routes", routeReader::route);
     routeReader.check(n, routes, tlsNode != null, upNode != null);
+    if (tls != null && tls.startTls() != null) {
+      checkStartTlsOneSide(n, n.path() + ".upstream", upstream);
+      routes.forEach(r -> checkStartTlsOneSide(n, r.path() + ".upstream", r.upstream()));
+    }
     Duration idle = n.duration("idleTimeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT);
     Duration lifetime = n.duration("maxConnectionLifetime", Duration.ZERO);
     return new ListenerConfig(name, listen, tls, upstream, idle, lifetime,
@@ -141,6 +145,17 @@ public final class ConfigReader {
     return Integer.parseInt(s, 8);
   }
 
+  /**
+   * A listener that plays the server of a STARTTLS protocol relays plaintext to its backend; an upstream that
+   * needs an upgrade of its own would greet the client a second time.
+   */
+  private static void checkStartTlsOneSide(ConfigNode listener, String path, UpstreamConfig upstream) {
+    if (upstream != null && upstream.tls() != null && upstream.tls().startTls() != null) {
+      listener.problemAt(path + ".tls.startTls", "cannot be combined with the listener's tls.startTls (the client "
+          + "would be greeted twice); remove one, or use upstream tls without startTls");
+    }
+  }
+
   /** The listener-level limit keys; absent keys mean no limit. */
   private static LimitsConfig limits(ConfigNode n, boolean terminatesTls) {
     int maxConnections = limit(n, "maxConnections", Integer.MAX_VALUE);
@@ -170,7 +185,7 @@ public final class ConfigReader {
   private ServerTlsConfig serverTls(ConfigNode n) {
     n.allowOnly("certificates", "policy", "engine", "protocols", "cipherSuites", "namedGroups", "alpn",
         "clientAuth", "clientCa", "handshakeTimeout", "allow", "crl", "clientCaSecretDir",
-        "sessionTicketKeyRotation", "keyLogFile");
+        "sessionTicketKeyRotation", "keyLogFile", "startTls");
     if (!n.has("certificates")) {
       n.problem("certificates", "missing; a TLS listener needs at least one entry with cert and key");
     }
@@ -184,7 +199,8 @@ public final class ConfigReader {
       rotation = ServerTlsConfig.DEFAULT_TICKET_KEY_ROTATION;
     }
     return new ServerTlsConfig(certs, policy(n), client.clientAuth(), client.clientCa(), timeout, client.allow(),
-        client.crl(), client.clientCaSecretDir(), rotation, n.file("keyLogFile"));
+        client.crl(), client.clientCaSecretDir(), rotation, n.file("keyLogFile"),
+        n.enumValue("startTls", StartTlsProtocol.class, null));
   }
 
   /**
@@ -353,7 +369,7 @@ public final class ConfigReader {
   private ClientTlsConfig clientTls(ConfigNode n) {
     n.allowOnly("serverName", "ca", "cert", "key", "password", "policy", "engine", "protocols", "cipherSuites",
         "namedGroups", "alpn", "insecureSkipVerify", "handshakeTimeout", "secretDir", "verifyUris",
-        "verifyDnsNames", "spkiSha256", "crl", "keyLogFile");
+        "verifyDnsNames", "spkiSha256", "crl", "keyLogFile", "startTls");
     var cert = n.file("cert");
     var key = n.file("key");
     var ca = n.file("ca");
@@ -390,7 +406,7 @@ public final class ConfigReader {
         cert, key, n.string("password", null), policy(n), insecure,
         positive(n, "handshakeTimeout", ServerTlsConfig.DEFAULT_HANDSHAKE_TIMEOUT), n.path(), secretDir,
         n.strings("verifyUris"), n.strings("verifyDnsNames"), n.strings("spkiSha256"), crl,
-        n.file("keyLogFile"));
+        n.file("keyLogFile"), n.enumValue("startTls", StartTlsProtocol.class, null));
   }
 
   /**

@@ -19,11 +19,13 @@ import java.util.stream.Stream;
  *                 key before it still decrypts, so a ticket resumes for one to two intervals
  * @param keyLogFile   where the secrets of every handshake are appended in the NSS key log format, for
  *                     decrypting captures while debugging (OpenSSL engine only); null (the default) for none
+ * @param startTls     the plaintext protocol whose in-band upgrade comes before the handshake; null: TLS from the
+ *                     first byte
  */
 public record ServerTlsConfig(List<CertificateConfig> certificates, PolicyConfig policy, ClientAuth clientAuth,
                               Path clientCa, Duration handshakeTimeout, AllowConfig allow, Path crl,
                               Path clientCaSecretDir, Duration sessionTicketKeyRotation,
-                              Path keyLogFile) {
+                              Path keyLogFile, StartTlsProtocol startTls) {
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_TICKET_KEY_ROTATION = Duration.ofHours(1);
   /**

@@ -87,7 +87,9 @@ final class ListenerVerticle extends VerticleBase {
       String owner = route == setup.routes().fallback() ? cfg.name() : cfg.name() + "/" + route.name();
       UpstreamPool pool = new UpstreamPool(owner, route.upstream(), metrics, UpstreamPool.SYSTEM);
       pools.put(route, pool);
-      resolved.add(pool.start(vertx, dialer, route.clientTls()));
+      // A health check speaks no STARTTLS dialogue: towards such an upstream it checks that TCP connects.
+      boolean inBand = route.upstream().tls() != null && route.upstream().tls().startTls() != null;
+      resolved.add(pool.start(vertx, dialer, inBand ? null : route.clientTls()));
     }
     runtime = new ListenerRuntime(setup, dialer, pools, tracker, metrics, logging);
     if (cfg.limits().maxHandshakesPerSecond() > 0) {

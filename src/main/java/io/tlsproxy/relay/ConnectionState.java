@@ -7,14 +7,15 @@ import java.util.Set;
  * Where one connection is in its life. Every change goes through {@link ProxyConnection}, which refuses a move this
  * table does not allow:
  * <pre>
- *   ACCEPTED -+-&gt; PROXY_HEADER -+-&gt; HANDSHAKING --&gt; DIALLING --&gt; RELAYING -+-&gt; CLIENT_FINISHED ---+
- *             |                 |                     ^                    +-&gt; UPSTREAM_FINISHED -+
- *             +-&gt; HANDSHAKING   +-&gt; DIALLING (plain)  |                    +-&gt; ENDING_LIFETIME    |
- *             +-&gt; DIALLING (plaintext listener) ------+                                           v
- *   any state but CLOSED -------------------------------------------------------------&gt; CLOSING --&gt; CLOSED
+ *   ACCEPTED -+-&gt; PROXY_HEADER -+-&gt; STARTTLS --+-&gt; HANDSHAKING --&gt; DIALLING --&gt; RELAYING -+-&gt; CLIENT_FINISHED ---+
+ *             |                 +---------------+                    ^                    +-&gt; UPSTREAM_FINISHED -+
+ *             +-&gt; STARTTLS, HANDSHAKING (as PROXY_HEADER)             |                    +-&gt; ENDING_LIFETIME    |
+ *             +-&gt; DIALLING (plaintext listener, also from PROXY_HEADER)                                         v
+ *   any state but CLOSED --------------------------------------------------------------------&gt; CLOSING --&gt; CLOSED
  * </pre>
- * A state that finishes one direction can also reach {@code ENDING_LIFETIME}. {@code CLOSING} is entered exactly
- * once, with the reason recorded; {@code CLOSED} exactly once, when both channels are closed, and only then are the
+ * A state that finishes one direction can also reach {@code ENDING_LIFETIME}. {@code STARTTLS} is the plaintext
+ * dialogue of a listener with {@code tls.startTls}, before its handshake. {@code CLOSING} is entered exactly once,
+ * with the reason recorded; {@code CLOSED} exactly once, when both channels are closed, and only then are the
  * connection's metrics and log line written.
  */
 public enum ConnectionState {
@@ -22,6 +23,11 @@ public enum ConnectionState {
   ACCEPTED,
   /** Waiting for the PROXY protocol header of a load balancer. */
   PROXY_HEADER,
+  /**
+   * A listener with {@code tls.startTls}: tlsproxy plays the server of the plaintext protocol until the client
+   * asks for TLS, bounded by the handshake timeout. Nothing is dialled or forwarded yet.
+   */
+  STARTTLS,
   /** The client's TLS handshake (terminate) or ClientHello (passthrough) is under way, bounded by its timeout. */
   HANDSHAKING,
   /** The route is known; its upstream endpoints are being tried. */
@@ -42,8 +48,9 @@ public enum ConnectionState {
   private Set<ConnectionState> next;
 
   static {
-    ACCEPTED.next = EnumSet.of(PROXY_HEADER, HANDSHAKING, DIALLING, CLOSING);
-    PROXY_HEADER.next = EnumSet.of(HANDSHAKING, DIALLING, CLOSING);
+    ACCEPTED.next = EnumSet.of(PROXY_HEADER, STARTTLS, HANDSHAKING, DIALLING, CLOSING);
+    PROXY_HEADER.next = EnumSet.of(STARTTLS, HANDSHAKING, DIALLING, CLOSING);
+    STARTTLS.next = EnumSet.of(HANDSHAKING, CLOSING);
     HANDSHAKING.next = EnumSet.of(DIALLING, CLOSING);
     DIALLING.next = EnumSet.of(RELAYING, CLOSING);
     RELAYING.next = EnumSet.of(CLIENT_FINISHED, UPSTREAM_FINISHED, ENDING_LIFETIME, CLOSING);

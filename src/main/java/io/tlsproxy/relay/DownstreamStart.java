@@ -12,6 +12,8 @@ import io.tlsproxy.routing.PassthroughRouter;
 import io.tlsproxy.routing.Route;
 import io.tlsproxy.routing.RoutingEvents;
 import io.tlsproxy.routing.SniSelector;
+import io.tlsproxy.starttls.StartTlsDialogue;
+import io.tlsproxy.starttls.Step;
 import io.tlsproxy.tls.HandshakeFailure;
 import io.tlsproxy.tls.engine.TlsSessions;
 import io.tlsproxy.transport.Transport;
@@ -40,6 +42,8 @@ final class DownstreamStart implements RoutingEvents {
   private final ConnectionLogLine log;
   private final ListenerMetrics metrics;
   private final boolean terminatesTls;
+  /** The in-band upgrade the client goes through before its handshake; null when TLS starts at once. */
+  private final StartTlsDialogue startTls;
   /** When the client's own bytes began: after a PROXY header, if one was awaited. Handshake time counts from here. */
   private long handshakeStart;
   /** Why the client's handshake failed, when that is why the connection closes; counted once, in finish. */
@@ -59,18 +63,37 @@ final class DownstreamStart implements RoutingEvents {
     this.log = log;
     this.metrics = listener.metrics();
     this.terminatesTls = listener.setup().serverTls() != null;
+    ServerTlsConfig tls = listener.setup().config().tls();
+    this.startTls = tls == null || tls.startTls() == null ? null
+        : StartTlsDialogue.forProtocol(tls.startTls(), StartTlsDialogue.Role.TERMINATE);
     this.handshakeStart = startNanos;
   }
 
   /** The client's own bytes come next: a TLS handshake to wait for, or plaintext to relay once dialled. */
   void start() {
     handshakeStart = System.nanoTime();
-    if (terminatesTls) {
-      connection.moveTo(ConnectionState.HANDSHAKING);
-      long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
-      down.pipeline().addFirst("tlsproxy-sni",
-          new SniSelector(listener.setup().serverTls(), ms, listener.setup().routes(), this));
-      handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
+    if (startTls != null) {
+      connection.moveTo(ConnectionState.STARTTLS);
+      down.pipeline().addBefore(RelayLeg.NAME, StartTlsDriver.NAME, new StartTlsDriver(startTls,
+          listener.setup().config().tls().handshakeTimeout().toMillis(), new StartTlsDriver.Events() {
+            @Override
+            public void upgrade() {
+              handshake();
+            }
+
+            @Override
+            public void done(byte[] forward) {
+              // A server-side dialogue is only done once upgraded: a bug, refused as the client's failure.
+              startTlsFailed(HandshakeFailure.STARTTLS_PROTOCOL_ERROR, "dialogue over before TLS");
+            }
+
+            @Override
+            public void failed(String reason, String detail) {
+              startTlsFailed(reason, detail);
+            }
+          }));
+    } else if (terminatesTls) {
+      handshake();
     } else if (listener.setup().config().passthrough()) {
       connection.moveTo(ConnectionState.HANDSHAKING);
       down.pipeline().addFirst(PassthroughRouter.NAME, new PassthroughRouter(listener.setup().routes(), this));
@@ -81,6 +104,24 @@ final class DownstreamStart implements RoutingEvents {
       route(listener.setup().routes().fallback());
       dial();
     }
+  }
+
+  /** The client's TLS handshake starts: the SNI selector goes in front, bounded by the handshake timeout. */
+  private void handshake() {
+    connection.moveTo(ConnectionState.HANDSHAKING);
+    long ms = listener.setup().config().tls().handshakeTimeout().toMillis();
+    down.pipeline().addFirst("tlsproxy-sni",
+        new SniSelector(listener.setup().serverTls(), ms, listener.setup().routes(), this));
+    handshakeTimer = down.eventLoop().schedule(this::handshakeTimedOut, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** The client did not upgrade: counted as a failed handshake for {@code reason}; nothing was dialled. */
+  private void startTlsFailed(String reason, String detail) {
+    if (connection.state() != ConnectionState.STARTTLS) {
+      return;
+    }
+    log.refused(detail);
+    closeForHandshake(reason, null);
   }
 
   // ---- routing ------------------------------------------------------------------------------------------------
@@ -150,13 +191,19 @@ final class DownstreamStart implements RoutingEvents {
         TlsSessions.resumed(engine, session, handshakeStart), took);
     log.downstreamTls(TlsSessions.describe(session), TlsSessions.group(engine),
         TlsSessions.peerSubject(engine, session), took);
+    if (startTls != null) {
+      Step after = startTls.upgraded();
+      if (after.reply().length > 0) {
+        down.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(after.reply()), down.voidPromise());
+      }
+    }
     downLeg.setReading(false);
     dial();
   }
 
   /** The client stopped sending before the relay began: during a TLS handshake, that handshake failed. */
   void inputEndedBeforeRelay() {
-    if (terminatesTls && connection.state() == ConnectionState.HANDSHAKING) {
+    if (terminatesTls && handshakeUnderWay()) {
       closeForHandshake(HandshakeFailure.PEER_CLOSED, null);
     }
   }
@@ -166,12 +213,17 @@ final class DownstreamStart implements RoutingEvents {
    * failure (the handshake event carries the same failure with its reason).
    */
   boolean failedDuringHandshake(Throwable cause) {
-    if (!terminatesTls || connection.state() != ConnectionState.HANDSHAKING) {
+    if (!terminatesTls || !handshakeUnderWay()) {
       return false;
     }
     log.refused(HandshakeFailure.detail(cause));
     recordHandshakeFailure(HandshakeFailure.reason(cause));
     return true;
+  }
+
+  /** Whether the client is upgrading: in its STARTTLS dialogue or its TLS handshake. */
+  private boolean handshakeUnderWay() {
+    return connection.state() == ConnectionState.STARTTLS || connection.state() == ConnectionState.HANDSHAKING;
   }
 
   /** The client's handshake failed for {@code reason}: counted as such if that is why the connection closes. */
@@ -231,7 +283,8 @@ final class DownstreamStart implements RoutingEvents {
    */
   void finish() {
     ProxyConnection.cancel(handshakeTimer);
-    if (terminatesTls && connection.closedFrom() == ConnectionState.HANDSHAKING) {
+    if (terminatesTls && (connection.closedFrom() == ConnectionState.HANDSHAKING
+        || connection.closedFrom() == ConnectionState.STARTTLS)) {
       String reason = handshakeFailure != null ? handshakeFailure : HandshakeFailure.PEER_CLOSED;
       metrics.handshakeFailed(false, reason, System.nanoTime() - handshakeStart);
     }

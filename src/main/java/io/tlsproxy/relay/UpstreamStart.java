@@ -4,11 +4,15 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.ssl.SslHandler;
+import io.tlsproxy.config.ServerTlsConfig;
+import io.tlsproxy.config.StartTlsProtocol;
 import io.tlsproxy.config.UpstreamConfig;
 import io.tlsproxy.metrics.CloseReason;
 import io.tlsproxy.metrics.ListenerMetrics;
 import io.tlsproxy.proxyproto.ProxyHeader;
 import io.tlsproxy.routing.Route;
+import io.tlsproxy.starttls.StartTlsDialogue;
+import io.tlsproxy.starttls.Step;
 import io.tlsproxy.tls.HandshakeFailure;
 import io.tlsproxy.tls.engine.TlsSessions;
 import io.tlsproxy.upstream.Dialer;
@@ -16,6 +20,7 @@ import io.tlsproxy.upstream.OnwardProxyHeader;
 import io.tlsproxy.upstream.UpstreamPool;
 import io.tlsproxy.upstream.UpstreamTarget;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLEngine;
@@ -49,6 +54,8 @@ final class UpstreamStart {
   private RelayLeg upLeg;
   private long upHandshakeStart;
   private String lastDialError;
+  /** The upgrade dialogue of the attempt under way, when the upstream's TLS starts in-band; null otherwise. */
+  private StartTlsDialogue upgrade;
 
   UpstreamStart(ListenerRuntime listener, ProxyConnection connection, Channel down, ConnectionLogLine log) {
     this.listener = listener;
@@ -111,16 +118,109 @@ final class UpstreamStart {
       upLeg = leg;
       log.upstream(endpoint.toString(), System.nanoTime() - connectStart);
       sendProxyHeader(ch, route.upstream());
-      if (route.clientTls() != null) {
-        SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.peerHost(),
-            endpoint.peerPort());
-        ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
-        upHandshakeStart = System.nanoTime();
-        ch.pipeline().addFirst("tlsproxy-tls", ssl);
+      upHandshakeStart = System.nanoTime();
+      StartTlsProtocol startTls = route.clientTls() == null ? null : route.upstream().tls().startTls();
+      ServerTlsConfig listenerTls = listener.setup().config().tls();
+      if (startTls != null) {
+        upgrade = StartTlsDialogue.forProtocol(startTls, StartTlsDialogue.Role.ORIGINATE);
+        // Done before TLS would mean relaying in plaintext: never.
+        converse(ch, upgrade, route.upstream().tls().handshakeTimeout().toMillis(), () -> startTls(ch),
+            forward -> upgradeFailed(ch, HandshakeFailure.STARTTLS_PROTOCOL_ERROR, "dialogue over before TLS"));
+      } else if (route.clientTls() != null) {
+        startTls(ch);
+      } else if (listenerTls != null && listenerTls.startTls() != null) {
+        // The client was greeted by tlsproxy already: the backend's own greeting is read and dropped.
+        converse(ch, StartTlsDialogue.forProtocol(listenerTls.startTls(), StartTlsDialogue.Role.TERMINATE_BACKEND),
+            route.upstream().connectTimeout().toMillis(), () -> { }, forward -> connection.startRelay(endpoint));
       } else {
         connection.startRelay(endpoint);
       }
     });
+  }
+
+  /** The upstream TLS handshake starts on {@code ch}: its handler goes in front, bounded by its timeout. */
+  private void startTls(Channel ch) {
+    SslHandler ssl = route.clientTls().newHandler(ch.alloc(), endpoint.peerHost(), endpoint.peerPort());
+    ssl.setHandshakeTimeoutMillis(route.upstream().tls().handshakeTimeout().toMillis());
+    ch.pipeline().addFirst("tlsproxy-tls", ssl);
+  }
+
+  /**
+   * Runs {@code dialogue} with the upstream on {@code ch}, bounded by {@code timeoutMillis}; a failure fails this
+   * attempt (the next endpoint is tried), counted as a failed upstream handshake.
+   */
+  private void converse(Channel ch, StartTlsDialogue dialogue, long timeoutMillis, Runnable onUpgrade,
+                        Consumer<byte[]> onDone) {
+    ch.pipeline().addBefore(RelayLeg.NAME, StartTlsDriver.NAME, new StartTlsDriver(dialogue, timeoutMillis,
+        new StartTlsDriver.Events() {
+          @Override
+          public void upgrade() {
+            onUpgrade.run();
+          }
+
+          @Override
+          public void done(byte[] forward) {
+            if (ch == up && !connection.isClosing()) {
+              onDone.accept(forward);
+            }
+          }
+
+          @Override
+          public void failed(String reason, String detail) {
+            upgradeFailed(ch, reason, detail);
+          }
+        }));
+  }
+
+  /** The in-band upgrade of the attempt on {@code ch} failed: counted, and the next endpoint is tried. */
+  private void upgradeFailed(Channel ch, String reason, String detail) {
+    if (ch != up || connection.isClosing()) {
+      return;
+    }
+    if (route.clientTls() != null) {
+      metrics.handshakeFailed(true, reason, System.nanoTime() - upHandshakeStart);
+    }
+    log.refused(detail);
+    dialFailed("starttls:" + reason, reason, null);
+  }
+
+  /**
+   * The upstream's TLS is up after its in-band upgrade: the plaintext client gets the greeting the dialogue gives
+   * (the server's own), then the client's side of the dialogue runs (for mail: nothing), then bytes are relayed.
+   */
+  private void upgraded() {
+    Step after = upgrade.upgraded();
+    if (after.action() == Step.Action.FAIL) {
+      metrics.upstreamConnectFailed(endpoint.endpoint().toString(), after.reason());
+      connection.close(CloseReason.UPSTREAM_UNAVAILABLE, "starttls:" + after.reason(), null);
+      return;
+    }
+    if (after.forward().length > 0) {
+      down.writeAndFlush(Unpooled.wrappedBuffer(after.forward()), down.voidPromise());
+    }
+    StartTlsDialogue client = StartTlsDialogue.forProtocol(route.upstream().tls().startTls(),
+        StartTlsDialogue.Role.ORIGINATE_CLIENT);
+    down.pipeline().addBefore(RelayLeg.NAME, StartTlsDriver.NAME, new StartTlsDriver(client,
+        route.upstream().tls().handshakeTimeout().toMillis(), new StartTlsDriver.Events() {
+          @Override
+          public void upgrade() {
+            connection.close(CloseReason.CLIENT_ERROR, "starttls: the client cannot upgrade here", null);
+          }
+
+          @Override
+          public void done(byte[] forward) {
+            if (forward.length > 0) {
+              up.writeAndFlush(Unpooled.wrappedBuffer(forward), up.voidPromise());
+            }
+            connection.startRelay(endpoint);
+          }
+
+          @Override
+          public void failed(String reason, String detail) {
+            log.refused(detail);
+            connection.close(CloseReason.CLIENT_ERROR, "starttls:" + reason, null);
+          }
+        }));
   }
 
   /** Writes the PROXY header {@code upstream} asks for to {@code ch}, ahead of any other byte (TLS included). */
@@ -146,7 +246,11 @@ final class UpstreamStart {
     metrics.handshakeSucceeded(true, session.getProtocol(), session.getCipherSuite(),
         TlsSessions.resumed(engine, session, upHandshakeStart), took);
     log.upstreamTls(TlsSessions.describe(session), TlsSessions.group(engine), took);
-    connection.startRelay(endpoint);
+    if (upgrade != null) {
+      upgraded();
+    } else {
+      connection.startRelay(endpoint);
+    }
   }
 
   /**
@@ -185,6 +289,7 @@ final class UpstreamStart {
       Channel failed = up;
       up = null;
       upLeg = null;
+      upgrade = null;
       failed.close();
     }
     dialNext();

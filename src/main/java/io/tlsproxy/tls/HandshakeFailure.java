@@ -30,6 +30,15 @@ public final class HandshakeFailure {
   public static final String PEER_NOT_ALLOWED = AllowList.PEER_NOT_ALLOWED;
   /** The client asked for a server name that no route answers, and the listener has no default route. */
   public static final String UNKNOWN_SERVER_NAME = "unknown_server_name";
+  /** A client of a STARTTLS listener ended (or gave up) without upgrading: it got the protocol's refusal. */
+  public static final String STARTTLS_REQUIRED = "starttls_required";
+  /** A server did not offer the in-band upgrade, or refused it. */
+  public static final String STARTTLS_REFUSED = "starttls_refused";
+  /**
+   * The peer's plaintext dialogue was not the protocol (garbage, lines or messages past their bounds), or it sent
+   * bytes after the upgrade command before the TLS handshake: never acted on, never forwarded.
+   */
+  public static final String STARTTLS_PROTOCOL_ERROR = "starttls_protocol_error";
   public static final String TIMEOUT = "timeout";
   public static final String PEER_CLOSED = "peer_closed";
   public static final String OTHER = "other";

@@ -101,6 +101,11 @@ class ExampleConfigTest {
     assertEquals(new ViaConfig(ViaConfig.Type.HTTP_CONNECT, new HostPort("proxy.corp.internal", 3128), "svc-partner",
         "proxy-s3cret", "listeners[6].upstream.via"), via);
     assertNull(edge.upstream().via(), "endpoints are dialled directly unless via is set");
+    assertEquals(StartTlsProtocol.SMTP, c.listeners().get(7).upstream().tls().startTls());
+    assertEquals(StartTlsProtocol.IMAP, c.listeners().get(8).tls().startTls());
+    assertEquals(StartTlsProtocol.POSTGRES, c.listeners().get(9).upstream().tls().startTls());
+    assertEquals(StartTlsProtocol.LDAP, c.listeners().get(10).tls().startTls());
+    assertNull(web.tls().startTls(), "TLS from the first byte unless startTls says otherwise");
   }
 
   @Test

@@ -9,6 +9,7 @@ import static io.tlsproxy.relay.ConnectionState.ENDING_LIFETIME;
 import static io.tlsproxy.relay.ConnectionState.HANDSHAKING;
 import static io.tlsproxy.relay.ConnectionState.PROXY_HEADER;
 import static io.tlsproxy.relay.ConnectionState.RELAYING;
+import static io.tlsproxy.relay.ConnectionState.STARTTLS;
 import static io.tlsproxy.relay.ConnectionState.UPSTREAM_FINISHED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,7 +31,9 @@ class ConnectionStateTest {
         List.of(ACCEPTED, PROXY_HEADER, HANDSHAKING, DIALLING, RELAYING, CLIENT_FINISHED, CLOSING, CLOSED),
         List.of(ACCEPTED, HANDSHAKING, DIALLING, RELAYING, UPSTREAM_FINISHED, ENDING_LIFETIME, CLOSING, CLOSED),
         List.of(ACCEPTED, DIALLING, RELAYING, ENDING_LIFETIME, CLOSING, CLOSED),
-        List.of(ACCEPTED, PROXY_HEADER, DIALLING, CLOSING, CLOSED))) {
+        List.of(ACCEPTED, PROXY_HEADER, DIALLING, CLOSING, CLOSED),
+        List.of(ACCEPTED, STARTTLS, HANDSHAKING, DIALLING, RELAYING, CLOSING, CLOSED),
+        List.of(ACCEPTED, PROXY_HEADER, STARTTLS, CLOSING, CLOSED))) {
       for (int i = 1; i < path.size(); i++) {
         assertTrue(path.get(i - 1).canMoveTo(path.get(i)), path.get(i - 1) + " -> " + path.get(i));
       }
@@ -53,9 +56,11 @@ class ConnectionStateTest {
     assertFalse(HANDSHAKING.canMoveTo(PROXY_HEADER));
     assertFalse(CLIENT_FINISHED.canMoveTo(RELAYING));
     assertFalse(CLIENT_FINISHED.canMoveTo(UPSTREAM_FINISHED), "both finished is completed: CLOSING");
-    for (ConnectionState s : EnumSet.of(ACCEPTED, PROXY_HEADER, HANDSHAKING)) {
+    for (ConnectionState s : EnumSet.of(ACCEPTED, PROXY_HEADER, STARTTLS, HANDSHAKING)) {
       assertFalse(s.canMoveTo(RELAYING), s + " -> RELAYING");
     }
+    assertFalse(STARTTLS.canMoveTo(DIALLING), "nothing is dialled before the client's TLS is up");
+    assertFalse(HANDSHAKING.canMoveTo(STARTTLS), "the upgrade happens once");
   }
 
   @Test

@@ -192,7 +192,7 @@ public final class ProxyFixture implements BeforeAllCallback, AfterAllCallback, 
   }
 
   /** Deletes {@code root} and what is below it; symbolic links are deleted, not followed. */
-  private static void deleteTree(Path root) throws IOException {
+  static void deleteTree(Path root) throws IOException {
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
