@@ -252,6 +252,18 @@ CONF
 
 # start_proxy PROXY: write its configuration, start it on the proxy CPU, wait for its listeners.
 start_proxy() {
+  local proxy=$1 d=$WORK/$1
+  spawn_proxy "$proxy"
+  local role
+  for role in term orig tun-in tun-term; do
+    [[ $role == term ]] || supports "$proxy" S3 || continue
+    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" ||
+      die "$proxy did not listen on $role; $d/out.log ends with:"$'\n'"$(tail -n 5 "$d/out.log")"
+  done
+}
+
+# spawn_proxy PROXY: write its configuration and start it on the proxy CPU, without waiting for it.
+spawn_proxy() {
   local proxy=$1 d=$WORK/$1 f cmd=()
   mkdir -p "$d"
   case $proxy in
@@ -269,12 +281,6 @@ start_proxy() {
   esac
   "${PROXY_PIN[@]}" "${cmd[@]}" >"$d/out.log" 2>&1 &
   remember "$proxy" $!
-  local role
-  for role in term orig tun-in tun-term; do
-    [[ $role == term ]] || supports "$proxy" S3 || continue
-    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" ||
-      die "$proxy did not listen on $role; $d/out.log ends with:"$'\n'"$(tail -n 5 "$d/out.log")"
-  done
 }
 
 proxy_pid() { echo "${BENCH_PIDS[$1]}"; }
