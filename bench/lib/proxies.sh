@@ -9,8 +9,9 @@
 # All TLS servers present the same ECDSA P-256 certificate and, where they let us choose, prefer
 # TLS_AES_128_GCM_SHA256 for TLS 1.3, so that every proxy does the same cryptographic work.
 
-# Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine.
-KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl)
+# Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine;
+# tlsproxy-nowarmup is tlsproxy with its start-up warm-up switched off (for scenario C's comparison).
+KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl tlsproxy-nowarmup)
 
 # A suite list for the peers that let TLS 1.3 suites be chosen (OpenSSL syntax).
 TLS13_SUITES=TLS_AES_128_GCM_SHA256
@@ -99,9 +100,12 @@ write_tlsproxy_config() {
   esac
   local cert="{cert: $CERTS/cert.pem, key: $CERTS/key.pem}"
   local up="{${engine}serverName: localhost, ca: $CERTS/ca.pem}"
+  local warmup="enabled: true"
+  [[ $proxy == tlsproxy-nowarmup ]] && warmup="enabled: false"
   cat >"$f" <<CONF
 admin:
   listen: 127.0.0.1:$(proxy_port "$proxy" admin)
+warmup: {$warmup}
 listeners:
   - name: term
     listen: 127.0.0.1:$(proxy_port "$proxy" term)
