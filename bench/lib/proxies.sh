@@ -9,8 +9,9 @@
 # All TLS servers present the same ECDSA P-256 certificate and, where they let us choose, prefer
 # TLS_AES_128_GCM_SHA256 for TLS 1.3, so that every proxy does the same cryptographic work.
 
-# Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine.
-KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl)
+# Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine;
+# tlsproxy-nowarmup is tlsproxy with its start-up warm-up switched off (for scenario C's comparison).
+KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl tlsproxy-nowarmup)
 
 # A suite list for the peers that let TLS 1.3 suites be chosen (OpenSSL syntax).
 TLS13_SUITES=TLS_AES_128_GCM_SHA256
@@ -99,9 +100,12 @@ write_tlsproxy_config() {
   esac
   local cert="{cert: $CERTS/cert.pem, key: $CERTS/key.pem}"
   local up="{${engine}serverName: localhost, ca: $CERTS/ca.pem}"
+  local warmup="enabled: true"
+  [[ $proxy == tlsproxy-nowarmup ]] && warmup="enabled: false"
   cat >"$f" <<CONF
 admin:
   listen: 127.0.0.1:$(proxy_port "$proxy" admin)
+warmup: {$warmup}
 listeners:
   - name: term
     listen: 127.0.0.1:$(proxy_port "$proxy" term)
@@ -252,6 +256,18 @@ CONF
 
 # start_proxy PROXY: write its configuration, start it on the proxy CPU, wait for its listeners.
 start_proxy() {
+  local proxy=$1 d=$WORK/$1
+  spawn_proxy "$proxy"
+  local role
+  for role in term orig tun-in tun-term; do
+    [[ $role == term ]] || supports "$proxy" S3 || continue
+    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" ||
+      die "$proxy did not listen on $role; $d/out.log ends with:"$'\n'"$(tail -n 5 "$d/out.log")"
+  done
+}
+
+# spawn_proxy PROXY: write its configuration and start it on the proxy CPU, without waiting for it.
+spawn_proxy() {
   local proxy=$1 d=$WORK/$1 f cmd=()
   mkdir -p "$d"
   case $proxy in
@@ -269,12 +285,6 @@ start_proxy() {
   esac
   "${PROXY_PIN[@]}" "${cmd[@]}" >"$d/out.log" 2>&1 &
   remember "$proxy" $!
-  local role
-  for role in term orig tun-in tun-term; do
-    [[ $role == term ]] || supports "$proxy" S3 || continue
-    wait_port "$(proxy_port "$proxy" "$role")" 60 "${BENCH_PIDS[$proxy]}" ||
-      die "$proxy did not listen on $role; $d/out.log ends with:"$'\n'"$(tail -n 5 "$d/out.log")"
-  done
 }
 
 proxy_pid() { echo "${BENCH_PIDS[$1]}"; }

@@ -101,6 +101,33 @@ run_S5() {
     "pss0_kb=$pss0 pss1_kb=$pss1 anon0_kb=$anon0 anon1_kb=$anon1"
 }
 
+# C: cold start. For each path (orig: plain HTTP in, TLS out to the nginx HTTPS backend; term: TLS clients
+# in, plaintext backend), a fresh proxy process; as soon as it is ready (tlsproxy: /readyz answers 200, so
+# after its start-up warm-up; the peers: the path's port accepts), five bursts of 50 new connections 0.5 s
+# apart, one GET /1k each (bench/lib/cold_burst.py). Recorded: start to ready in seconds, and per connection
+# the time from before its connect to the last byte: first burst p50 and max, fifth burst p50 and max.
+run_C() {
+  local proxy=$1 round=$2 path target line t0
+  for path in orig term; do
+    [[ $path == term ]] || supports "$proxy" S4 || continue
+    stop "$proxy"
+    case $proxy in
+      tlsproxy*) target="http://127.0.0.1:$(proxy_port "$proxy" admin)/readyz" ;;
+      *) target="tcp:$(proxy_port "$proxy" "$path")" ;;
+    esac
+    t0=$(date +%s.%N)
+    spawn_proxy "$proxy"
+    line=$("${LOAD_PIN[@]}" python3 "$BENCH_DIR/lib/cold_burst.py" measure "$t0" "$target" "$path" \
+      "$(proxy_port "$proxy" "$path")" "$CERTS/ca.pem" 2>>"$WORK/cold-client.log") || true
+    [[ -n $line ]] || { log "C: no measurement of $proxy on $path"; continue; }
+    log "C $proxy $path: $line"
+    record C "$proxy" "$round" 250 0 0 "$(grep -oE 'errors=[0-9]+' <<<"$line" | cut -d= -f2)" "path=$path $line"
+  done
+  # Leave it running with every listener up, as the other scenarios expect.
+  stop "$proxy"
+  start_proxy "$proxy"
+}
+
 # tls_check PROXY: what the load generator's TLS settings negotiate with PROXY's terminating
 # listener, and whether a second connection resumes the first one's session. Printed with the
 # results, so a reader can see that all proxies did the same cryptographic work.

@@ -205,7 +205,9 @@ outlives the app's exit otherwise, and a Job's pod never completes. Off everywhe
       containerPort: {{ .Values.admin.port }}
       protocol: TCP
   startupProbe:
-    httpGet: {path: /healthz, port: admin}
+    {{- /* A native sidecar's startup probe decides when the application containers start: /readyz passes only
+    once the proxy listens and its start-up warm-up is done, so the application's first connections are warm. */}}
+    httpGet: {path: {{ if and (eq .Values.mode "sidecar") .Values.sidecar.native .Values.sidecar.gateOnReady }}/readyz{{ else }}/healthz{{ end }}, port: admin}
     {{- toYaml .Values.probes.startup | nindent 4 }}
   livenessProbe:
     httpGet: {path: /healthz, port: admin}

@@ -5,6 +5,7 @@ import io.tlsproxy.config.ConfigProblems;
 import io.tlsproxy.config.ListenerConfig;
 import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.config.RouteConfig;
+import io.tlsproxy.config.WarmupConfig;
 import io.tlsproxy.listen.ProxyServer;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.tlsproxy.routing.ListenerSetup;
@@ -16,6 +17,7 @@ import io.tlsproxy.tls.TlsFactory;
 import io.tlsproxy.tls.TlsSections;
 import io.tlsproxy.tls.policy.PolicyResolver;
 import io.tlsproxy.tls.policy.ProcessTls;
+import io.tlsproxy.warmup.WarmUp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
@@ -58,6 +60,7 @@ public final class Startup {
         plan.config().reload(), Clock.systemUTC());
     reloader.start();
     rotateTicketKeys(vertx, plan.listeners(), log);
+    WarmupConfig warmup = plan.config().warmup();
     return ProxyServer.start(vertx, plan.listeners(), metrics, plan.config().logging())
         .compose(server -> {
           for (ListenerSetup s : plan.listeners()) {
@@ -66,13 +69,34 @@ public final class Startup {
                 : s.config().passthrough() ? " (TLS passthrough)" : " (plaintext)") + " -> "
                 + describe(s.routes(), s.config().passthrough()));
           }
+          // Not ready until warmed up: the admin endpoint answers /readyz 503 "warming up" meanwhile.
+          server.warmingUp(warmup.enabled());
           return AdminServer.start(vertx, plan.config().admin(), metrics, server, plan.listeners(), onQuit)
               .onSuccess(admin -> log.info("admin listening on " + plan.config().admin().listen().host() + ":"
                   + admin.port() + " (/metrics /healthz /readyz /certs" + (plan.config().admin().enableQuit()
                   ? ", POST /quitquitquit from loopback)" : ")")))
-              .map(admin -> new Running(server, admin, reloader))
+              .compose(admin -> warmUp(vertx, plan, metrics, server).map(x -> new Running(server, admin, reloader)))
               .recover(t -> server.close().transform(x -> Future.failedFuture(t)));
         });
+  }
+
+  /** Runs the warm-up when it is on, records what it did, then lets {@code server} report ready. Never fails. */
+  private static Future<Void> warmUp(Vertx vertx, Plan plan, PrometheusMetrics metrics, ProxyServer server) {
+    WarmupConfig warmup = plan.config().warmup();
+    if (!warmup.enabled()) {
+      return Future.succeededFuture();
+    }
+    List<ListenerConfig> real = plan.listeners().stream().map(ListenerSetup::config).toList();
+    return WarmUp.run(vertx, warmup, real, plan.config().logging(), configs -> {
+      ConfigProblems problems = new ConfigProblems();
+      List<ListenerSetup> setups = setups(configs, plan.factory(), problems, new ArrayList<>());
+      problems.throwIfAny();
+      return setups;
+    }).map(result -> {
+      metrics.warmedUp(result.took(), result.setups());
+      server.warmingUp(false);
+      return null;
+    });
   }
 
   /** {@code default [127.0.0.1:8080] (TLS)}, each route in order and the default last. */
@@ -111,10 +135,25 @@ public final class Startup {
     }
     ProcessTls.apply(sections.stream().flatMap(s -> s.policies().stream()).toList(), problems, warnings);
     TlsFactory factory = new TlsFactory(new PolicyResolver(), clock);
+    List<ListenerSetup> setups = setups(config.listeners(), factory, problems, warnings);
+    String fallback = PolicyResolver.defaultEngineFallback();
+    if (fallback != null && setups.stream().anyMatch(s -> s.tls().usesTls())) {
+      warnings.add("engine: " + fallback);
+    }
+    problems.throwIfAny();
+    return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
+  }
+
+  /**
+   * Builds each listener's TLS and routes with {@code factory}; what cannot be built is added to {@code problems}
+   * and left out. The real listeners and the warm-up's mirrors of them are built by this same code.
+   */
+  private static List<ListenerSetup> setups(List<ListenerConfig> listeners, TlsFactory factory,
+                                            ConfigProblems problems, List<String> warnings) {
     List<ListenerSetup> setups = new ArrayList<>();
-    for (int i = 0; i < config.listeners().size(); i++) {
-      ListenerConfig l = config.listeners().get(i);
-      ListenerTls tls = ListenerTls.build(l.name(), sections.get(i), factory, problems);
+    for (int i = 0; i < listeners.size(); i++) {
+      ListenerConfig l = listeners.get(i);
+      ListenerTls tls = ListenerTls.build(l.name(), TlsSections.of(l, "listeners[" + i + "]"), factory, problems);
       warnings.addAll(RouteConfig.shadowedNames(l.routes()));
       String socketMode = l.socketModeWarning("listeners[" + i + "]");
       if (socketMode != null) {
@@ -125,12 +164,7 @@ public final class Startup {
         setups.add(new ListenerSetup(l, tls, RouteTable.of(l, tls)));
       }
     }
-    String fallback = PolicyResolver.defaultEngineFallback();
-    if (fallback != null && setups.stream().anyMatch(s -> s.tls().usesTls())) {
-      warnings.add("engine: " + fallback);
-    }
-    problems.throwIfAny();
-    return new Plan(List.copyOf(setups), List.copyOf(warnings), config, factory);
+    return setups;
   }
 
 }

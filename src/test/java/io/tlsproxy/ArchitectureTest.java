@@ -34,7 +34,7 @@ class ArchitectureTest {
       Map.entry("upstream", 6), Map.entry("routing", 6), Map.entry("starttls", 6),
       Map.entry("relay", 7),
       Map.entry("listen", 8),
-      Map.entry("admin", 9),
+      Map.entry("admin", 9), Map.entry("warmup", 9),
       Map.entry("", 10));
 
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.tlsproxy\\.([\\w.]+);", Pattern.MULTILINE);

@@ -113,6 +113,8 @@ public final class AdminServer {
         List<String> unhealthy = proxy.withoutHealthyUpstream();
         if (proxy.isDraining()) {
           reply(req, 503, "text/plain", "draining\n");
+        } else if (proxy.isWarmingUp()) {
+          reply(req, 503, "text/plain", "warming up\n");
         } else if (!unhealthy.isEmpty()) {
           reply(req, 503, "text/plain", "no healthy upstream endpoint for listener "
               + String.join(", ", unhealthy) + "\n");

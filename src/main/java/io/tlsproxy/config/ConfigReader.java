@@ -18,6 +18,9 @@ public final class ConfigReader {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9-]+");
   private static final Pattern SOCKET_MODE = Pattern.compile("0?[0-7]{3}");
+  /** A warm-up holds readiness back: a minute is far past any useful one and still lets a probe give up. */
+  private static final Duration MAX_WARMUP = Duration.ofMinutes(1);
+  private static final int MAX_WARMUP_CONNECTIONS = 100_000;
 
   private final Map<String, String> env;
 
@@ -28,7 +31,7 @@ public final class ConfigReader {
   public ProxyConfig read(JsonObject root) {
     ConfigProblems problems = new ConfigProblems();
     ConfigNode node = new ConfigNode(root, "", problems, env);
-    node.allowOnly("admin", "listeners", "shutdown", "logging", "reload");
+    node.allowOnly("admin", "listeners", "shutdown", "logging", "reload", "warmup");
 
     AdminConfig admin = AdminConfig.DEFAULT;
     ConfigNode adminNode = node.child("admin");
@@ -63,6 +66,20 @@ public final class ConfigReader {
           reloadNode.duration("warnBefore", ReloadConfig.DEFAULT_WARN_BEFORE));
     }
 
+    WarmupConfig warmup = WarmupConfig.DEFAULT;
+    ConfigNode warmupNode = node.child("warmup");
+    if (warmupNode != null) {
+      warmupNode.allowOnly("enabled", "connections", "maxDuration");
+      Duration max = warmupNode.duration("maxDuration", WarmupConfig.DEFAULT_MAX_DURATION);
+      if (max.isZero() || max.isNegative() || max.compareTo(MAX_WARMUP) > 0) {
+        warmupNode.problem("maxDuration", "must be more than 0s and at most " + MAX_WARMUP.toSeconds()
+            + "s; to start without a warm-up set warmup.enabled: false");
+        max = WarmupConfig.DEFAULT_MAX_DURATION;
+      }
+      warmup = new WarmupConfig(warmupNode.bool("enabled", true),
+          warmupNode.integer("connections", 1, MAX_WARMUP_CONNECTIONS, WarmupConfig.DEFAULT_CONNECTIONS), max);
+    }
+
     if (!node.has("listeners")) {
       node.problem("listeners", "missing; add at least one listener with name, listen and upstream");
     }
@@ -83,7 +100,7 @@ public final class ConfigReader {
     }
     addresses.check(problems);
     problems.throwIfAny();
-    return new ProxyConfig(admin, listeners, shutdown, logging, reload);
+    return new ProxyConfig(admin, listeners, shutdown, logging, reload, warmup);
   }
 
   private ListenerConfig listener(ConfigNode n) {

@@ -4,5 +4,5 @@ import java.util.List;
 
 /** The whole configuration file, validated. */
 public record ProxyConfig(AdminConfig admin, List<ListenerConfig> listeners, ShutdownConfig shutdown,
-                          LoggingConfig logging, ReloadConfig reload) {
+                          LoggingConfig logging, ReloadConfig reload, WarmupConfig warmup) {
 }

@@ -29,6 +29,7 @@ public final class ProxyServer {
   private final Map<String, ListenerVerticle> listeners;
   private final List<String> deployments;
   private volatile boolean draining;
+  private volatile boolean warmingUp;
 
   private ProxyServer(Vertx vertx, Map<String, ListenerVerticle> listeners, List<String> deployments) {
     this.vertx = vertx;
@@ -142,6 +143,16 @@ public final class ProxyServer {
   /** True from the moment a drain starts: readiness probes then send new connections elsewhere. */
   public boolean isDraining() {
     return draining;
+  }
+
+  /** True while the start-up warm-up runs: listening, but not yet reporting ready. */
+  public boolean isWarmingUp() {
+    return warmingUp;
+  }
+
+  /** Holds readiness back while the start-up warm-up runs ({@code true}), and releases it ({@code false}). */
+  public void warmingUp(boolean on) {
+    warmingUp = on;
   }
 
   /**

@@ -23,6 +23,8 @@ public final class MetricNames {
   public static final String RELOADS = "tlsproxy.tls.reloads";
   public static final String PROXY_PROTOCOL_ERRORS = "tlsproxy.proxy.protocol.errors";
   public static final String ROUTE_CONNECTIONS = "tlsproxy.route.connections";
+  public static final String WARMUP_DURATION = "tlsproxy.warmup.duration";
+  public static final String WARMUP_CONNECTIONS = "tlsproxy.warmup.connections";
 
   public static final String LISTENER = "listener";
   public static final String SIDE = "side";

@@ -129,6 +129,19 @@ public final class PrometheusMetrics implements ProxyMetrics, AutoCloseable {
         .tags(LISTENER, listener, RESULT, success ? "success" : "failure").register(registry).increment();
   }
 
+  /**
+   * Publishes how long the start-up warm-up took and how many connection set-ups it drove. Its connections are
+   * recorded elsewhere (never in this registry), so that they do not count as traffic.
+   */
+  public void warmedUp(Duration took, int setups) {
+    Gauge.builder(WARMUP_DURATION, () -> took.toNanos() / 1e9)
+        .description("how long the start-up warm-up took, before the proxy reported ready")
+        .baseUnit("seconds").register(registry);
+    Gauge.builder(WARMUP_CONNECTIONS, () -> setups)
+        .description("connection set-ups the start-up warm-up drove over loopback; never counted as traffic")
+        .register(registry);
+  }
+
   @Override
   public void close() {
     gc.close();

@@ -463,6 +463,19 @@ class HelmChartTest {
   }
 
   @Test
+  void nativeSidecarStartsTheApplicationOnlyOnceTheProxyIsWarmedUp() {
+    Path values = CHART.resolve("ci/sidecar-native-values.yaml");
+    assertEquals("/readyz", proxy(pod(render(values))).getStartupProbe().getHttpGet().getPath(),
+        "the application containers start after the sidecar's startup probe, so after /readyz: warmed up");
+    assertEquals("/healthz", proxy(pod(render(values, Map.of("sidecar.gateOnReady", false))))
+        .getStartupProbe().getHttpGet().getPath());
+    assertEquals("/healthz", proxy(pod(render(CHART.resolve("ci/sidecar-classic-values.yaml"))))
+        .getStartupProbe().getHttpGet().getPath(), "a classic sidecar gates nothing: Kubernetes starts both");
+    assertEquals("/healthz", proxy(pod(render(null))).getStartupProbe().getHttpGet().getPath(),
+        "a gateway's readiness probe keeps the Service from it until warmed up");
+  }
+
+  @Test
   void classicSidecarIsAnOrdinaryContainerBesideTheApplication() {
     PodSpec pod = pod(render(CHART.resolve("ci/sidecar-classic-values.yaml")));
     assertEquals(List.of("tlsproxy", "app"), pod.getContainers().stream().map(Container::getName).toList());

@@ -69,6 +69,7 @@ class MetricNamesTest {
     metrics.certificates("web", List.of(new CertificateInUse(CertificateInUse.SERVER,
         pki.server(ca, "web", "web.test").cert()), new CertificateInUse(CertificateInUse.CA, ca.cert())));
     metrics.reloaded("web", true);
+    metrics.warmedUp(java.time.Duration.ofMillis(900), 1500);
   }
 
   @AfterEach

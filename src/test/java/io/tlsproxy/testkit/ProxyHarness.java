@@ -81,7 +81,10 @@ public final class ProxyHarness implements AutoCloseable {
 
   /** Adds {@code admin: {listen: 127.0.0.1:0}} to a config that does not say where the admin endpoint goes. */
   public static String withEphemeralAdmin(String yaml) {
-    return yaml.contains("admin:") ? yaml : "admin: {listen: 127.0.0.1:0}\n" + yaml;
+    String out = yaml.contains("admin:") ? yaml : "admin: {listen: 127.0.0.1:0}\n" + yaml;
+    // Tests start a few hundred proxies: the start-up warm-up would add a second or more to each. Tests of the
+    // warm-up itself say warmup: in their configuration.
+    return out.contains("warmup:") ? out : "warmup: {enabled: false}\n" + out;
   }
 
   /** Writes a text file for a test config (e.g. a YAML snippet) into {@code dir}. */
