@@ -100,7 +100,9 @@ final class DownstreamStart implements RoutingEvents {
       handshakeTimer = down.eventLoop().schedule(this::clientHelloTimedOut,
           CLIENT_HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } else {
-      downLeg.setReading(false);
+      // Reading goes on while the upstream is dialled: the leg holds the first bytes and then stops reading
+      // until the relay starts. Bytes left unread in the kernel would turn a refusal's close into a reset (RST)
+      // on the epoll transport, and the client would see "connection reset" instead of an orderly end.
       route(listener.setup().routes().fallback());
       dial();
     }
