@@ -92,46 +92,25 @@ final class Imap {
   }
 
   /** tlsproxy as the server: greets, offers STARTTLS, refuses everything else until the client upgrades. */
-  static final class Terminate extends LineDialogue {
-    private int commands;
-
-    @Override
-    public Step start() {
-      return Step.send(GREETING);
+  static final class Terminate extends MailServer {
+    Terminate() {
+      super(GREETING, "STARTTLS", "* BYE too many commands without STARTTLS\r\n");
     }
 
     @Override
-    Step line(String line) {
-      commands++;
+    Step command(String line) {
       String[] words = line.trim().split(" +", 3);
       if (words.length < 2 || words[0].isEmpty()) {
-        return tooMany() ? required() : Step.send("* BAD a command needs a tag and a name\r\n");
+        return refuse("* BAD a command needs a tag and a name\r\n");
       }
       String tag = words[0];
       return switch (words[1].toUpperCase(Locale.ROOT)) {
         case "CAPABILITY" -> Step.send("* CAPABILITY " + CAPABILITIES + "\r\n" + tag + " OK CAPABILITY completed\r\n");
         case "NOOP" -> Step.send(tag + " OK NOOP completed\r\n");
         case "STARTTLS" -> Step.upgrade(tag + " OK Begin TLS negotiation now\r\n");
-        case "LOGOUT" -> Step.fail(HandshakeFailure.STARTTLS_REQUIRED, "the client logged out without STARTTLS",
-            "* BYE logging out\r\n" + tag + " OK LOGOUT completed\r\n");
-        default -> tooMany() ? required()
-            : Step.send(tag + " NO [PRIVACYREQUIRED] TLS required: issue STARTTLS first\r\n");
+        case "LOGOUT" -> quit("* BYE logging out\r\n" + tag + " OK LOGOUT completed\r\n");
+        default -> refuse(tag + " NO [PRIVACYREQUIRED] TLS required: issue STARTTLS first\r\n");
       };
-    }
-
-    private boolean tooMany() {
-      return commands >= Smtp.MAX_COMMANDS;
-    }
-
-    private static Step required() {
-      return Step.fail(HandshakeFailure.STARTTLS_REQUIRED, Smtp.MAX_COMMANDS + " commands without STARTTLS",
-          "* BYE too many commands without STARTTLS\r\n");
-    }
-
-    @Override
-    public Step inputEnded() {
-      return Step.fail(commands > 0 ? HandshakeFailure.STARTTLS_REQUIRED : HandshakeFailure.PEER_CLOSED,
-          "the client closed without STARTTLS");
     }
   }
 

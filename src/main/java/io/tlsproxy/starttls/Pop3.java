@@ -76,33 +76,19 @@ final class Pop3 {
   }
 
   /** tlsproxy as the server: greets, offers STLS, refuses everything else until the client upgrades. */
-  static final class Terminate extends LineDialogue {
-    private int commands;
-
-    @Override
-    public Step start() {
-      return Step.send(GREETING);
+  static final class Terminate extends MailServer {
+    Terminate() {
+      super(GREETING, "STLS", "-ERR too many commands without STLS\r\n");
     }
 
     @Override
-    Step line(String line) {
-      commands++;
+    Step command(String line) {
       return switch (Smtp.verb(line)) {
         case "CAPA" -> Step.send("+OK capability list follows\r\nSTLS\r\n.\r\n");
         case "STLS" -> Step.upgrade("+OK Begin TLS negotiation\r\n");
-        case "QUIT" -> Step.fail(HandshakeFailure.STARTTLS_REQUIRED, "the client quit without STLS",
-            "+OK bye\r\n");
-        default -> commands >= Smtp.MAX_COMMANDS
-            ? Step.fail(HandshakeFailure.STARTTLS_REQUIRED, Smtp.MAX_COMMANDS + " commands without STLS",
-                "-ERR too many commands without STLS\r\n")
-            : Step.send(TLS_REQUIRED);
+        case "QUIT" -> quit("+OK bye\r\n");
+        default -> refuse(TLS_REQUIRED);
       };
-    }
-
-    @Override
-    public Step inputEnded() {
-      return Step.fail(commands > 0 ? HandshakeFailure.STARTTLS_REQUIRED : HandshakeFailure.PEER_CLOSED,
-          "the client closed without STLS");
     }
   }
 

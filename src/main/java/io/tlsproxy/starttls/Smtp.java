@@ -12,8 +12,6 @@ import java.util.regex.Pattern;
  */
 final class Smtp {
 
-  /** Commands a client may send before it gives up upgrading; more than any real client needs. */
-  static final int MAX_COMMANDS = 20;
   static final String GREETING = "220 tlsproxy ESMTP ready\r\n";
   static final String TLS_REQUIRED = "530 5.7.0 Must issue a STARTTLS command first\r\n";
   private static final Pattern REPLY_LINE = Pattern.compile("[2-5][0-9][0-9]([ -].*)?");
@@ -127,17 +125,13 @@ final class Smtp {
   }
 
   /** tlsproxy as the server: greets, offers STARTTLS, refuses everything else until the client upgrades. */
-  static final class Terminate extends LineDialogue {
-    private int commands;
-
-    @Override
-    public Step start() {
-      return Step.send(GREETING);
+  static final class Terminate extends MailServer {
+    Terminate() {
+      super(GREETING, "STARTTLS", "421 4.7.0 Too many commands without STARTTLS\r\n");
     }
 
     @Override
-    Step line(String line) {
-      commands++;
+    Step command(String line) {
       String verb = verb(line);
       return switch (verb) {
         case "EHLO" -> Step.send("250-tlsproxy\r\n250 STARTTLS\r\n");
@@ -146,19 +140,9 @@ final class Smtp {
         case "STARTTLS" -> line.trim().length() == verb.length()
             ? Step.upgrade("220 2.0.0 Ready to start TLS\r\n")
             : Step.send("501 5.5.4 STARTTLS takes no parameters\r\n");
-        case "QUIT" -> Step.fail(HandshakeFailure.STARTTLS_REQUIRED, "the client quit without STARTTLS",
-            "221 2.0.0 Bye\r\n");
-        default -> commands >= MAX_COMMANDS
-            ? Step.fail(HandshakeFailure.STARTTLS_REQUIRED, MAX_COMMANDS + " commands without STARTTLS",
-                "421 4.7.0 Too many commands without STARTTLS\r\n")
-            : Step.send(TLS_REQUIRED);
+        case "QUIT" -> quit("221 2.0.0 Bye\r\n");
+        default -> refuse(TLS_REQUIRED);
       };
-    }
-
-    @Override
-    public Step inputEnded() {
-      return Step.fail(commands > 0 ? HandshakeFailure.STARTTLS_REQUIRED : HandshakeFailure.PEER_CLOSED,
-          "the client closed without STARTTLS");
     }
   }
 

@@ -62,7 +62,7 @@ class Pop3Test {
     Step quit = feed(Pop3.forRole(Role.TERMINATE), Unpooled.buffer(), "QUIT\r\n");
     assertEquals(HandshakeFailure.STARTTLS_REQUIRED, quit.reason());
     assertEquals("+OK bye\r\n", text(quit.reply()));
-    Step many = feed(Pop3.forRole(Role.TERMINATE), Unpooled.buffer(), "USER a\r\n".repeat(Smtp.MAX_COMMANDS));
+    Step many = feed(Pop3.forRole(Role.TERMINATE), Unpooled.buffer(), "USER a\r\n".repeat(MailServer.MAX_COMMANDS));
     assertEquals(HandshakeFailure.STARTTLS_REQUIRED, many.reason());
   }
 

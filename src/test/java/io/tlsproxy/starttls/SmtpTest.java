@@ -100,7 +100,7 @@ class SmtpTest {
     assertEquals(HandshakeFailure.STARTTLS_REQUIRED, quit.reason());
     assertEquals("221 2.0.0 Bye\r\n", reply(quit));
     StartTlsDialogue e = Smtp.forRole(Role.TERMINATE);
-    Step many = feed(e, Unpooled.buffer(), "NOOP x\r\nDATA\r\n".repeat(Smtp.MAX_COMMANDS));
+    Step many = feed(e, Unpooled.buffer(), "NOOP x\r\nDATA\r\n".repeat(MailServer.MAX_COMMANDS));
     assertEquals(HandshakeFailure.STARTTLS_REQUIRED, many.reason());
     StartTlsDialogue helo = Smtp.forRole(Role.TERMINATE);
     feed(helo, Unpooled.buffer(), "HELO x\r\n");
