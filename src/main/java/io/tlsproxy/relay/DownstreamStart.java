@@ -102,8 +102,13 @@ final class DownstreamStart implements RoutingEvents {
     } else {
       // Reading goes on while the upstream is dialled: the leg holds the first bytes and then stops reading
       // until the relay starts. Bytes left unread in the kernel would turn a refusal's close into a reset (RST)
-      // on the epoll transport, and the client would see "connection reset" instead of an orderly end.
-      route(listener.setup().routes().fallback());
+      // on the epoll transport, and the client would see "connection reset" instead of an orderly end. Not
+      // before an in-band upgrade upstream: the client's side of that dialogue must read the client's first bytes.
+      Route fallback = listener.setup().routes().fallback();
+      if (fallback.upstream().tls() != null && fallback.upstream().tls().startTls() != null) {
+        downLeg.setReading(false);
+      }
+      route(fallback);
       dial();
     }
   }
