@@ -40,7 +40,7 @@ proxy_port() {
 # supports PROXY SCENARIO: hitch only terminates TLS towards one global backend.
 supports() {
   case "$1:$2" in
-    hitch:S3 | hitch:S4) return 1 ;;
+    hitch:S3 | hitch:S4 | hitch:S4c) return 1 ;;
     *) return 0 ;;
   esac
 }

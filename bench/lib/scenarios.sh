@@ -22,8 +22,8 @@ wrk_measure() {
   local pid c0 c1 out line
   pid=$(proxy_pid "$proxy")
   local -a hdr=()
-  # S2: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
-  [[ $scenario == S2* ]] && hdr=(-H "Connection: close")
+  # S2 and S4c: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
+  [[ $scenario == S2* || $scenario == S4c ]] && hdr=(-H "Connection: close")
   c0=$(cpu_reading "$pid")
   out=$(env OPENSSL_CONF="$WORK/client-openssl.cnf" "$@" timeout $((secs + 30)) \
     "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" "${hdr[@]}" -s "$BENCH_DIR/lib/report.lua" "$url" 2>&1) ||
@@ -56,6 +56,13 @@ run_S2r() {
 }
 
 run_S4() { wrk_measure S4 "$1" "$2" "http://127.0.0.1:$(proxy_port "$1" orig)/1k" "$WRK_CONNECTIONS" "$3"; }
+
+# S4c: the originate path with a new connection per request, so that its latency is connection set-up
+# (accept, dial, the upstream TLS handshake and verification, as each proxy reuses sessions by default)
+# where S4's is the established connection's.
+run_S4c() {
+  wrk_measure S4c "$1" "$2" "http://127.0.0.1:$(proxy_port "$1" orig)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3"
+}
 
 # S3: one iperf3 stream through the proxy's tunnel (originate then terminate, both legs in the proxy).
 run_S3() {

@@ -27,6 +27,8 @@ SCENARIOS = {
            "MB/s", "CPU s/GB (both legs)"),
     "S4": ("S4 originate, keep-alive: wrk http -> proxy -> https backend, 1 KiB responses",
            "req/s", "CPU µs/req"),
+    "S4c": ("S4c originate, new connection per request: wrk http -> proxy -> https backend (set-up latency)",
+            "req/s", "CPU µs/req"),
     "S5": ("S5 idle TLS connections held open (growth of the proxy's anonymous PSS / connections)",
            "KiB/conn", "PSS before, MiB"),
 }
