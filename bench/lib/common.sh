@@ -120,6 +120,22 @@ compiler_share() {
   awk -v j="$jit" -v t=$((after[0] - before[0])) 'BEGIN { printf "%.3f", (t > 0 ? j / t : 0) }'
 }
 
+# cpu_quiet CPU SECONDS: wait (at most SECONDS) until CPU was at least 95 % idle over half a second, so that a
+# measurement does not start while a proxy started just before it is still loading classes or compiling on
+# that CPU. Returns 1 when it never got quiet.
+cpu_quiet() {
+  local cpu=$1 limit=$2 i a b busy0 idle0 busy1 idle1
+  for ((i = 0; i < limit * 2; i++)); do
+    read -ra a < <(grep "^cpu$cpu " /proc/stat)
+    sleep 0.5
+    read -ra b < <(grep "^cpu$cpu " /proc/stat)
+    idle0=$((a[4] + a[5])) idle1=$((b[4] + b[5]))
+    busy0=$((a[1] + a[2] + a[3] + a[6] + a[7] + a[8])) busy1=$((b[1] + b[2] + b[3] + b[6] + b[7] + b[8]))
+    (((busy1 - busy0) * 20 <= (busy1 - busy0) + (idle1 - idle0))) && return 0
+  done
+  return 1
+}
+
 # smaps_kb PID FIELD: a field of smaps_rollup (Pss, Pss_Anon, ...) summed over PID and its
 # descendants, in KiB. 0 when the kernel does not provide the field.
 smaps_kb() {

@@ -23,7 +23,7 @@ wrk_measure() {
   pid=$(proxy_pid "$proxy")
   local -a hdr=()
   # S2 and S4c: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
-  [[ $scenario == S2* || $scenario == S4c ]] && hdr=(-H "Connection: close")
+  [[ $scenario == S2* || $scenario == S4c || $scenario == F ]] && hdr=(-H "Connection: close")
   c0=$(cpu_reading "$pid")
   out=$(env OPENSSL_CONF="$WORK/client-openssl.cnf" "$@" timeout $((secs + 30)) \
     "${LOAD_PIN[@]}" wrk -t1 -c"$conns" -d"${secs}s" "${hdr[@]}" -s "$BENCH_DIR/lib/report.lua" "$url" 2>&1) ||
@@ -44,9 +44,10 @@ wrk_measure() {
 
 run_S1() { wrk_measure S1 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_CONNECTIONS" "$3"; }
 
-# S2: full handshakes. The shim makes wrk forget its session before each handshake.
+# S2: full handshakes. The shim makes wrk forget its session before each handshake. A fourth argument records
+# the run under another scenario's name (F's slices).
 run_S2() {
-  wrk_measure S2 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3" \
+  wrk_measure "${4:-S2}" "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3" \
     LD_PRELOAD="$WORK/no-resume.so"
 }
 
@@ -122,6 +123,8 @@ run_C() {
       tlsproxy*) target="http://127.0.0.1:$(proxy_port "$proxy" admin)/readyz" ;;
       *) target="tcp:$(proxy_port "$proxy" "$path")" ;;
     esac
+    # Every proxy was started (or restarted) just before; the JVM ones load classes and compile for seconds.
+    cpu_quiet "$PROXY_CPU" 60 || log "C: CPU $PROXY_CPU still busy after 60 s; measuring $proxy anyway"
     t0=$(date +%s.%N)
     spawn_proxy "$proxy"
     line=$("${LOAD_PIN[@]}" python3 "$BENCH_DIR/lib/cold_burst.py" measure "$t0" "$target" "$path" \
@@ -133,6 +136,48 @@ run_C() {
   # Leave it running with every listener up, as the other scenarios expect.
   stop "$proxy"
   start_proxy "$proxy"
+}
+
+# F: the first minute of load. A fresh proxy process; as soon as it is ready (as for C), S2's load (full
+# handshakes, a new connection per request) for 60 s in FIRST_MINUTE_SLICE-second slices, each recorded with the
+# proxy's CPU and the compiler's share (slice=K). bench/lib/first_minute.py sets the minute's CPU per handshake
+# beside S2's steady state: what a restarted sidecar or a new gateway replica pays while its JIT catches up.
+FIRST_MINUTE_SLICE=5
+run_F() {
+  local proxy=$1 round=$2 k t0
+  stop "$proxy"
+  cpu_quiet "$PROXY_CPU" 60 || log "F: CPU $PROXY_CPU still busy after 60 s; measuring $proxy anyway"
+  t0=$(date +%s%N)
+  spawn_proxy "$proxy"
+  if ! wait_ready "$proxy" 60; then
+    log "F: $proxy not ready within 60 s"
+    stop "$proxy"
+    start_proxy "$proxy"
+    return 0
+  fi
+  log "F $proxy: ready after $((($(date +%s%N) - t0) / 1000000)) ms"
+  for ((k = 1; k <= 60 / FIRST_MINUTE_SLICE; k++)); do
+    run_S2 "$proxy" "$round" "$FIRST_MINUTE_SLICE" F
+    sed -i '$ s/$/ slice='"$k"'/' "$RESULTS"
+  done
+  stop "$proxy"
+  start_proxy "$proxy"
+}
+
+# wait_ready PROXY SECONDS: tlsproxy is ready when /readyz answers 200 (after its start-up warm-up), a peer when
+# its terminating port accepts.
+wait_ready() {
+  local proxy=$1 limit=$2 i
+  case $proxy in
+    tlsproxy*)
+      for ((i = 0; i < limit * 20; i++)); do
+        curl -fs -o /dev/null "http://127.0.0.1:$(proxy_port "$proxy" admin)/readyz" && return 0
+        kill -0 "$(proxy_pid "$proxy")" 2>/dev/null || return 1
+        sleep 0.05
+      done
+      return 1 ;;
+    *) wait_port "$(proxy_port "$proxy" term)" "$limit" "$(proxy_pid "$proxy")" ;;
+  esac
 }
 
 # tls_check PROXY: what the load generator's TLS settings negotiate with PROXY's terminating

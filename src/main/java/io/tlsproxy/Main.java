@@ -26,6 +26,8 @@ public final class Main {
   static final int EXIT_BUG = 1;
   static final int EXIT_USAGE = 2;
 
+  private static final String NETTY_JFR = "io.netty.jfr.enabled";
+
   private static final String USAGE = """
       usage: tlsproxy [--config FILE] [--check] [--version] [--help]
         --config FILE  configuration to run (default conf/tlsproxy.yaml)
@@ -38,6 +40,12 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // Netty 4.2 registers its allocator's Flight Recorder events when it makes its first buffer: about 0.1 s of
+    // class loading on one core before the first connection, and JFR's classes in metaspace, for events only a
+    // recording would read. Off unless the command line asks for them.
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
     // Until the configuration is read: the environment's level, else info.
     LoggingConfig.Level envLevel = LoggingConfig.Level.parse(System.getenv(LogSetup.LEVEL_ENV));
     LogSetup.apply(envLevel != null ? envLevel : LoggingConfig.Level.INFO, false);
