@@ -1,12 +1,12 @@
 package io.tlsproxy.testkit;
 
+import io.tlsproxy.Main;
 import io.tlsproxy.Startup;
 import io.tlsproxy.config.ConfigLoader;
 import io.tlsproxy.config.ProxyConfig;
 import io.tlsproxy.listen.ProxyServer;
 import io.tlsproxy.metrics.PrometheusMetrics;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ public final class ProxyHarness implements AutoCloseable {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, withEphemeralAdmin(yaml));
     // As Main does: the native epoll transport where it loads (Unix sockets need it), else NIO.
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Vertx vertx = Vertx.vertx(Main.vertxOptions());
     try {
       ProxyConfig config = ConfigLoader.load(vertx, file, Map.of());
       Startup.Plan plan = Startup.prepare(config, Clock.systemUTC());
