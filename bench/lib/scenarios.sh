@@ -82,15 +82,19 @@ print(r["bytes"], r["seconds"])' <<<"$json") || { log "no iperf3 result through 
 }
 
 # S5: memory per idle TLS connection. A fresh proxy process per measurement, so that memory touched
-# by earlier scenarios does not hide the cost of new connections. Both the whole PSS and its
-# anonymous part are recorded; the per-connection figure uses the anonymous part, because the
-# file-backed part (shared libraries) moves whenever other processes map or unmap the same files.
+# by earlier scenarios does not hide the cost of new connections; its PSS before them is read 2 s after
+# ready. Both the whole PSS and its anonymous part are recorded; the per-connection figure uses the
+# anonymous part, because the file-backed part (shared libraries) moves whenever other processes map or
+# unmap the same files.
 run_S5() {
   local proxy=$1 round=$2 pid pss0 pss1 anon0 anon1 ready=$WORK/s5.ready client i opened
   stop "$proxy"
   start_proxy "$proxy"
   pid=$(proxy_pid "$proxy")
-  sleep 2   # let start-up work settle before the baseline
+  # tlsproxy listens before its start-up warm-up ends; the baseline is taken once it is ready, and 2 s later
+  # so that start-up work settles (and the JVM's periodic trim of the C heap has run).
+  wait_ready "$proxy" 60 || log "S5: $proxy not ready within 60 s"
+  sleep 2
   pss0=$(smaps_kb "$pid" Pss)
   anon0=$(smaps_kb "$pid" Pss_Anon)
   rm -f "$ready"
