@@ -47,8 +47,8 @@ run_S1() { wrk_measure S1 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1
 # S2: full handshakes. The shim makes wrk forget its session before each handshake. A fourth argument records
 # the run under another scenario's name (F's slices).
 run_S2() {
-  wrk_measure "${4:-S2}" "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" "$3" \
-    LD_PRELOAD="$WORK/no-resume.so"
+  wrk_measure "${4:-S2}" "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_HANDSHAKE_CONNECTIONS" \
+    "$3" LD_PRELOAD="$WORK/no-resume.so"
 }
 
 # S2r: the same with wrk's own session reuse, i.e. resumed handshakes where the proxy allows them.
