@@ -12,7 +12,8 @@
 # Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine;
 # tlsproxy-nowarmup is tlsproxy with its start-up warm-up switched off (for scenario C's comparison);
 # tlsproxy-prevjvm runs with $TLSPROXY_PREV_JAVA_OPTS, the JVM options before the footprint work (for comparing
-# memory and CPU before and after in one run).
+# memory and CPU before and after in one run), and with $TLSPROXY_PREV_WARMUP as its warmup: section when set
+# (e.g. "enabled: true, maxDuration: 3s").
 KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl tlsproxy-nowarmup tlsproxy-prevjvm)
 
 # A suite list for the peers that let TLS 1.3 suites be chosen (OpenSSL syntax).
@@ -104,6 +105,7 @@ write_tlsproxy_config() {
   local up="{${engine}serverName: localhost, ca: $CERTS/ca.pem}"
   local warmup="enabled: true"
   [[ $proxy == tlsproxy-nowarmup ]] && warmup="enabled: false"
+  [[ $proxy == tlsproxy-prevjvm ]] && warmup=${TLSPROXY_PREV_WARMUP:-$warmup}
   cat >"$f" <<CONF
 admin:
   listen: 127.0.0.1:$(proxy_port "$proxy" admin)

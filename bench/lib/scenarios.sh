@@ -135,6 +135,7 @@ run_C() {
       "$(proxy_port "$proxy" "$path")" "$CERTS/ca.pem" 2>>"$WORK/cold-client.log") || true
     [[ -n $line ]] || { log "C: no measurement of $proxy on $path"; continue; }
     log "C $proxy $path: $line"
+    [[ $proxy != tlsproxy* ]] || log "C $proxy $path: $(grep -m1 -o 'warm-up: .*' "$WORK/$proxy/out.log")"
     record C "$proxy" "$round" 250 0 0 "$(grep -oE 'errors=[0-9]+' <<<"$line" | cut -d= -f2)" "path=$path $line"
   done
   # Leave it running with every listener up, as the other scenarios expect.
