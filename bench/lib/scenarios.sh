@@ -16,13 +16,14 @@ record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 cpu_seconds() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }'; }
 
 # wrk_measure SCENARIO PROXY ROUND URL CONNECTIONS SECONDS [ENV...]: one wrk run against PROXY,
-# with the proxy's CPU time read before and after. Extra arguments are environment settings for wrk.
+# with the proxy's CPU time read before and after. Extra arguments are environment settings for wrk;
+# RECORD_EXTRA, when set, adds key=value words to the recorded line (F's slice=K).
 wrk_measure() {
   local scenario=$1 proxy=$2 round=$3 url=$4 conns=$5 secs=$6; shift 6
   local pid c0 c1 out line
   pid=$(proxy_pid "$proxy")
   local -a hdr=()
-  # S2 and S4c: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
+  # S2, S4c and F: the backend answers "Connection: close", the proxy closes, wrk opens a new connection.
   [[ $scenario == S2* || $scenario == S4c || $scenario == F ]] && hdr=(-H "Connection: close")
   c0=$(cpu_reading "$pid")
   out=$(env OPENSSL_CONF="$WORK/client-openssl.cnf" "$@" timeout $((secs + 30)) \
@@ -39,7 +40,7 @@ wrk_measure() {
   record "$scenario" "$proxy" "$round" "$requests" \
     "$(awk -v d="$duration" 'BEGIN { printf "%.3f", d / 1e6 }')" \
     "$(cpu_seconds "$(cpu_delta "$c0" "$c1")")" $((errors + status)) \
-    "p99_us=$p99 jit=$(compiler_share "$c0" "$c1")"
+    "p99_us=$p99 jit=$(compiler_share "$c0" "$c1")${RECORD_EXTRA:+ $RECORD_EXTRA}"
 }
 
 run_S1() { wrk_measure S1 "$1" "$2" "https://127.0.0.1:$(proxy_port "$1" term)/1k" "$WRK_CONNECTIONS" "$3"; }
@@ -124,7 +125,7 @@ run_C() {
     [[ $path == term ]] || supports "$proxy" S4 || continue
     stop "$proxy"
     case $proxy in
-      tlsproxy*) target="http://127.0.0.1:$(proxy_port "$proxy" admin)/readyz" ;;
+      tlsproxy*) target=$(readyz_url "$proxy") ;;
       *) target="tcp:$(proxy_port "$proxy" "$path")" ;;
     esac
     # Every proxy was started (or restarted) just before; the JVM ones load classes and compile for seconds.
@@ -154,29 +155,30 @@ run_F() {
   cpu_quiet "$PROXY_CPU" 60 || log "F: CPU $PROXY_CPU still busy after 60 s; measuring $proxy anyway"
   t0=$(date +%s%N)
   spawn_proxy "$proxy"
-  if ! wait_ready "$proxy" 60; then
+  if wait_ready "$proxy" 60; then
+    log "F $proxy: ready after $((($(date +%s%N) - t0) / 1000000)) ms"
+    for ((k = 1; k <= 60 / FIRST_MINUTE_SLICE; k++)); do
+      RECORD_EXTRA="slice=$k" run_S2 "$proxy" "$round" "$FIRST_MINUTE_SLICE" F
+    done
+  else
     log "F: $proxy not ready within 60 s"
-    stop "$proxy"
-    start_proxy "$proxy"
-    return 0
   fi
-  log "F $proxy: ready after $((($(date +%s%N) - t0) / 1000000)) ms"
-  for ((k = 1; k <= 60 / FIRST_MINUTE_SLICE; k++)); do
-    run_S2 "$proxy" "$round" "$FIRST_MINUTE_SLICE" F
-    sed -i '$ s/$/ slice='"$k"'/' "$RESULTS"
-  done
   stop "$proxy"
   start_proxy "$proxy"
 }
 
+# readyz_url PROXY: tlsproxy's readiness endpoint (200 once its start-up warm-up is done).
+readyz_url() { echo "http://127.0.0.1:$(proxy_port "$1" admin)/readyz"; }
+
 # wait_ready PROXY SECONDS: tlsproxy is ready when /readyz answers 200 (after its start-up warm-up), a peer when
 # its terminating port accepts.
 wait_ready() {
-  local proxy=$1 limit=$2 i
+  local proxy=$1 limit=$2 i url
   case $proxy in
     tlsproxy*)
+      url=$(readyz_url "$proxy")
       for ((i = 0; i < limit * 20; i++)); do
-        curl -fs -o /dev/null "http://127.0.0.1:$(proxy_port "$proxy" admin)/readyz" && return 0
+        curl -fs -o /dev/null "$url" && return 0
         kill -0 "$(proxy_pid "$proxy")" 2>/dev/null || return 1
         sleep 0.05
       done
