@@ -153,6 +153,8 @@ class WarmupIT {
     List<String> seen = pollUntilReady(p.adminPort(), Duration.ofSeconds(60), () -> { });
 
     assertEquals("200 ready", seen.get(seen.size() - 1));
+    // The process's output is read on another thread: /readyz can answer before the line has been read.
+    p.awaitLine(Duration.ofSeconds(10), "warm-up: ");
     List<String> lines = warmupLines(p);
     assertEquals(1, lines.size(), "one line: " + lines);
     assertTrue(lines.get(0).contains(" WARN ") && lines.get(0).contains("warm-up: stopped after"), lines.get(0));
