@@ -11,12 +11,13 @@ declare -A BENCH_PIDS=()
 # remember NAME PID: record a started process so cleanup can stop it.
 remember() { BENCH_PIDS["$1"]=$2; }
 
-# stop_pid PID: TERM, wait up to 5 s, then KILL. Only ever called with PIDs we started.
+# stop_pid PID: TERM, wait up to $STOP_WAIT_S seconds (5 by default), then KILL. Only ever called with PIDs we
+# started. A JVM that writes an AOT cache at exit (-XX:AOTCacheOutput) needs longer than 5 s on one core.
 stop_pid() {
   local pid=$1 i
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
+  for ((i = 0; i < ${STOP_WAIT_S:-5} * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
     sleep 0.1
   done

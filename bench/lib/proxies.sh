@@ -12,8 +12,9 @@
 # Known proxies in their order of ports. tlsproxy-jdk and tlsproxy-openssl pin tlsproxy's TLS engine;
 # tlsproxy-nowarmup is tlsproxy with its start-up warm-up switched off (for scenario C's comparison);
 # tlsproxy-prevjvm runs with $TLSPROXY_PREV_JAVA_OPTS, the JVM options before the footprint work (for comparing
-# memory and CPU before and after in one run), and with $TLSPROXY_PREV_WARMUP as its warmup: section when set
-# (e.g. "enabled: true, maxDuration: 3s").
+# memory and CPU before and after in one run), with $TLSPROXY_PREV_WARMUP as its warmup: section when set
+# (e.g. "enabled: true, maxDuration: 3s"), and with $TLSPROXY_PREV_JAVA as its java command when set (another
+# JDK, e.g. one with an AOT cache).
 KNOWN_PROXIES=(tlsproxy haproxy nginx stunnel hitch tlsproxy-jdk tlsproxy-openssl tlsproxy-nowarmup tlsproxy-prevjvm)
 
 # A suite list for the peers that let TLS 1.3 suites be chosen (OpenSSL syntax).
@@ -279,9 +280,9 @@ spawn_proxy() {
       f=$d/tlsproxy.yaml
       write_tlsproxy_config "$proxy" "$f"
       # shellcheck disable=SC2206  # word splitting of the JVM options is intended
-      local opts=$TLSPROXY_JAVA_OPTS
-      [[ $proxy == tlsproxy-prevjvm ]] && opts=$TLSPROXY_PREV_JAVA_OPTS
-      cmd=(java $opts "-Djava.util.logging.config.file=${f%.yaml}.logging"
+      local opts=$TLSPROXY_JAVA_OPTS java=java
+      [[ $proxy == tlsproxy-prevjvm ]] && opts=$TLSPROXY_PREV_JAVA_OPTS && java=${TLSPROXY_PREV_JAVA:-java}
+      cmd=("$java" $opts "-Djava.util.logging.config.file=${f%.yaml}.logging"
         -jar "$JAR" --config "$f") ;;
     haproxy) f=$d/haproxy.cfg; write_haproxy_config "$proxy" "$f"; cmd=(haproxy -f "$f") ;;
     nginx) f=$d/nginx.conf; write_nginx_config "$proxy" "$f"; cmd=(nginx -p "$d" -c "$f" -e "$d/error.log") ;;
