@@ -7,8 +7,8 @@
 # Base images are build arguments, so a mirror or a hardened image can stand in for the public defaults. Any
 # base works whose PATH has `mvn` (build) or `java` 17+ (runtime) and a POSIX shell. The code is built for Java 17;
 # the runtime is Java 25 by default because of its AOT cache (see below): with it, a burst of new connections
-# right after a start was served in a quarter to a half of the time on the originating path, and up to a third
-# less on the terminating one, than on Java 17 (docs/performance.md, "Cold start").
+# right after a start was served in a quarter to a half of the time that Java 17 took on the originating path,
+# and in three fifths to three quarters of it on the terminating one (docs/performance.md, "Cold start").
 # RUNTIME_IMAGE=eclipse-temurin:17-jre gives the Java 17 image, with a CDS archive and about 17 MiB less resident
 # memory before the first connection (most of it the mapped cache).
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
