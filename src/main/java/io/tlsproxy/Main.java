@@ -189,13 +189,23 @@ public final class Main {
     Signal.handle(new Signal("TERM"), handler);
     Signal.handle(new Signal("INT"), handler);
     // SIGHUP reloads certificate material now instead of at the next check.
-    Signal.handle(new Signal("HUP"), sig -> {
+    sun.misc.SignalHandler before = Signal.handle(new Signal("HUP"), sig -> {
       Startup.Running running = started.get();
       if (running != null) {
         running.reloadCertificates();
       }
     });
+    // A process started with SIGHUP ignored (nohup, some service wrappers) keeps it ignored: the JVM installs no
+    // handler for it then, and a SIGHUP would do nothing at all.
+    if (before == sun.misc.SignalHandler.SIG_IGN) {
+      Logger.getLogger("tlsproxy").warning(HUP_IGNORED);
+    }
   }
+
+  /** Logged at start when SIGHUP cannot reach the proxy. */
+  static final String HUP_IGNORED = "SIGHUP is ignored in this process (it was started with SIGHUP ignored, e.g. "
+      + "by nohup): SIGHUP will not reload certificates; the periodic check (reload.checkInterval) or a restart "
+      + "picks up new files. Start it without nohup to reload on SIGHUP";
 
   static String version() {
     String v = Main.class.getPackage().getImplementationVersion();

@@ -89,6 +89,7 @@ class LoggingIT {
   void everyLineOfAJsonRunIsAJsonObjectThatJqReads() throws Exception {
     ProxyProcess proxy = fx.startProcess(config("{format: json}"), 1);
     try {
+      proxy.assumeSighupReaches();
       traffic(proxy);
       proxy.awaitLine(Duration.ofSeconds(15), "\"close\":\"handshake_failed:not_tls\"");
       new ProcessBuilder("kill", "-HUP", Long.toString(proxy.pid())).start().waitFor(10, TimeUnit.SECONDS);

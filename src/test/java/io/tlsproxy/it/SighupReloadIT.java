@@ -1,6 +1,8 @@
 package io.tlsproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tlsproxy.testkit.Await;
 import io.tlsproxy.testkit.Clients;
@@ -15,12 +17,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The deployed process reloads its certificates on SIGHUP, with periodic checks turned off. */
+/**
+ * The deployed process reloads its certificates on SIGHUP, with periodic checks turned off; started with SIGHUP
+ * ignored, it says in one line that SIGHUP cannot reach it.
+ */
 class SighupReloadIT {
 
   @RegisterExtension
@@ -44,6 +51,7 @@ class SighupReloadIT {
           - {name: web, listen: 127.0.0.1:0, tls: {certificates: [{cert: %s, key: %s}]},
              upstream: {endpoints: [127.0.0.1:%d]}}
         """.formatted(cert, key, echo.port()), 1);
+    proxy.assumeSighupReaches();
     int port = proxy.port("web");
     assertEquals(first.cert().getSerialNumber(), serial(client, port));
     Files.copy(second.keyFile(), key, StandardCopyOption.REPLACE_EXISTING);
@@ -60,6 +68,25 @@ class SighupReloadIT {
         return false;
       }
     });
+  }
+
+  @Test
+  void aProcessStartedWithSighupIgnoredSaysSoInOneLine() throws Exception {
+    TestServer echo = fx.echoBackend();
+    String yaml = """
+        listeners:
+          - {name: plain, listen: 127.0.0.1:0, upstream: {endpoints: [127.0.0.1:%d]}}
+        """.formatted(echo.port());
+    // As nohup starts a command: SIGHUP ignored, then exec, so the JVM inherits the disposition.
+    List<String> ignoringHup = List.of("sh", "-c", "trap '' HUP; exec \"$@\"", "sh");
+    try (ProxyProcess ignored = ProxyProcess.start(fx.dir(), yaml, 1, List.of(), Map.of(), ignoringHup);
+         ProxyProcess plain = ProxyProcess.start(fx.dir(), yaml, 1)) {
+      plain.assumeSighupReaches();
+      String line = ignored.awaitLine(Duration.ofSeconds(15), "SIGHUP is ignored in this process");
+      assertTrue(line.contains(" WARN ") && line.contains("reload.checkInterval"), line);
+      assertEquals(1, ignored.lines().stream().filter(l -> l.contains("SIGHUP")).count(), ignored.lines().toString());
+      assertFalse(plain.lines().stream().anyMatch(l -> l.contains("SIGHUP")), plain.lines().toString());
+    }
   }
 
   private static BigInteger serial(SSLContext client, int port) throws Exception {

@@ -18,6 +18,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * tlsproxy run as its own JVM through {@code io.tlsproxy.Main}, with capped heap and direct memory, so that its
@@ -57,11 +58,21 @@ public final class ProxyProcess implements AutoCloseable {
   /** As {@link #start(Path, String, int, List)}, with {@code env} added to the process's environment. */
   public static ProxyProcess start(Path dir, String yaml, int listeners, List<String> jvmOptions,
                                    Map<String, String> env) throws Exception {
+    return start(dir, yaml, listeners, jvmOptions, env, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, String, int, List, Map)}, with the java command run by {@code launcher} (its arguments
+   * follow it), e.g. a shell that changes a signal's disposition and then execs it, so that the PID stays the JVM's.
+   */
+  public static ProxyProcess start(Path dir, String yaml, int listeners, List<String> jvmOptions,
+                                   Map<String, String> env, List<String> launcher) throws Exception {
     Path file = dir.resolve("tlsproxy-" + System.nanoTime() + ".yaml");
     Files.writeString(file, ProxyHarness.withEphemeralAdmin(yaml));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     // The default engine the tests run under (the OpenSSL run sets it) goes to the child process too.
-    List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx64m",
+    List<String> command = new java.util.ArrayList<>(launcher);
+    command.addAll(List.of(java.toString(), "-Xmx64m",
         "-XX:MaxDirectMemorySize=64m", "-Dtlsproxy.defaultEngine=" + PolicyResolver.defaultEngine()));
     command.addAll(jvmOptions);
     // SLF4J comes with test-only libraries (the Kubernetes model); the product has none, and without a provider it
@@ -128,6 +139,15 @@ public final class ProxyProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /**
+   * Skips the calling test when this process cannot receive SIGHUP: it inherited SIGHUP ignored from the test run
+   * (a build started under nohup), and the JVM keeps it so. The proxy says so in a line at start.
+   */
+  public void assumeSighupReaches() {
+    Assumptions.assumeFalse(lines.stream().anyMatch(l -> l.contains("SIGHUP is ignored in this process")),
+        "the test run ignores SIGHUP (started under nohup?), so its processes do too");
   }
 
   public boolean isAlive() {
